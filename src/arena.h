@@ -1,0 +1,303 @@
+/*
+ * arena.h -- layout of the shared arena and the rules that keep it sane.
+ *
+ * The arena is one file on tmpfs mapped MAP_SHARED by the supervisor and by
+ * every worker.  Nothing inside it is a pointer: the arena holds byte
+ * offsets (uint64_t, in headers) or "refs" (uint32_t, in 8-byte units, in
+ * the per-key structures), converted by akv_at() / akv_ref_at().  A ref of
+ * 0 means "none"; offset 0 is the header, so no chunk ever has ref 0.
+ *
+ *   +--------+-----------+---------+---------------+------------------+
+ *   | header | page table| stripes | client slots  | pages (64 KiB)   |
+ *   +--------+-----------+---------+---------------+------------------+
+ *
+ * Every shared struct's fields carry the struct's prefix (h_, p_, s_, i_,
+ * c_, e_) so that grep finds every place that touches shared state.
+ *
+ * Locks (all robust, process-shared; see stripe.c for the repair rules):
+ *   s_mutex   one per stripe: that stripe's table, chunks, pages it owns,
+ *             counters and intent record.
+ *   h_pg_mutex  the page allocator (free runs, h_pg_top); taken only while
+ *             holding at most one stripe lock, never the other way round.
+ *   h_cfg_mutex the string-valued shared configuration.
+ * Lock order: stripes in ascending index, then h_pg_mutex.  h_cfg_mutex is
+ * a leaf and is never held while taking another lock.
+ */
+#ifndef AKV_ARENA_H
+#define AKV_ARENA_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "akv.h"
+#include "config.h"
+
+#define AKV_ARENA_MAGIC 0x31564b414e455241ULL /* "ARENAKV1" little endian */
+#define AKV_LAYOUT_VERSION 1u
+
+#define AKV_PAGE_SHIFT 16
+#define AKV_PAGE_SIZE (1u << AKV_PAGE_SHIFT)
+#define AKV_UNIT 8u
+#define AKV_MAX_ARENA_SIZE (32ULL << 30) /* 2^32 refs of 8 bytes */
+#define AKV_MIN_ARENA_SIZE (32ULL << 20)
+
+#define AKV_NSTRIPES 64
+#define AKV_STRIPE_BITS 6
+#define AKV_MAX_DBS 256
+#define AKV_NSLOTS 10240 /* client slots; maxclients is capped by this */
+#define AKV_NCLASSES 64
+#define AKV_NBINS 32
+
+/* Largest chunk cut from a single page; bigger ones take a run of pages. */
+#define AKV_MAX_SLAB_CHUNK (AKV_PAGE_SIZE / 4)
+
+/* Arena lifecycle (h_state). */
+enum akv_arena_state {
+    AKV_STATE_CREATING = 0,
+    AKV_STATE_LOADING = 1,
+    AKV_STATE_READY = 2,
+    AKV_STATE_POISONED = 3,
+};
+
+/* ---------------------------------------------------------------- chunks
+ * Every allocation in a stripe's pages is a chunk that starts with this
+ * 32-byte header; the state byte sits at the same place in every chunk, so
+ * a scan of a page can tell live data from free space.  A key entry keeps
+ * its key bytes then its value bytes in e_data; a hash-table chunk keeps
+ * its bucket array there (e_vlen = number of buckets).
+ *
+ * Invariants (stripe lock held to change any field but e_atime/e_lfu):
+ *   - a chunk reachable from the stripe's table has state LIVE;
+ *   - NEW/OLD exist only while the stripe's intent is PREPARED: they mark
+ *     what the operation in flight inserts and removes (see stripe.c);
+ *   - a free chunk's e_next links the page's free list (chunk index + 1).
+ */
+enum akv_chunk_state {
+    AKV_CHUNK_FREE = 0,
+    AKV_CHUNK_ALLOC = 1, /* handed out, not yet part of anything */
+    AKV_CHUNK_LIVE = 2,  /* a key entry in the table */
+    AKV_CHUNK_NEW = 3,   /* entry being inserted by the op in flight */
+    AKV_CHUNK_OLD = 4,   /* entry being removed by the op in flight */
+    AKV_CHUNK_TABLE = 5, /* a bucket array */
+};
+
+enum akv_type {
+    AKV_TYPE_STRING = 0,
+};
+
+/* e_flags bits */
+#define AKV_EF_RAW 0x01   /* OBJECT ENCODING says "raw" regardless of length */
+#define AKV_EF_NOINT 0x02 /* never reported as "int" (INCRBYFLOAT results) */
+
+struct akv_entry {
+    uint32_t e_next;   /* chain link (ref), or free-list link */
+    uint32_t e_hash;   /* hash of (db, key) */
+    uint32_t e_klen;
+    uint32_t e_vlen;
+    _Atomic int64_t e_expire; /* absolute Unix ms, 0 = no expiry */
+    _Atomic uint32_t e_atime; /* access clock (see akv_clock()) */
+    uint8_t e_state;
+    uint8_t e_type;
+    uint8_t e_db;              /* physical database index */
+    uint8_t e_flags;
+    char e_data[];
+};
+_Static_assert(sizeof(struct akv_entry) == 32, "entry header is 32 bytes");
+
+/* ---------------------------------------------------------------- pages
+ * One descriptor per 64 KiB page.  A page is free, the head or a tail page
+ * of a run, or a slab page cut into chunks of one size class.  Free runs sit
+ * in h_pg_bins[] by floor(log2(length)); the first and the last page of a
+ * free run both carry p_run, so neighbours coalesce in O(1).
+ */
+#define AKV_PAGE_FREE 0
+#define AKV_PAGE_SLAB 1 /* p_class valid */
+#define AKV_PAGE_RUN 2  /* first page of a multi-page chunk */
+#define AKV_PAGE_TAIL 3 /* a later page of a run */
+
+struct akv_page {
+    uint8_t p_kind;
+    uint8_t p_class;
+    uint16_t p_owner;  /* stripe index + 1, 0 for none */
+    uint32_t p_run;    /* run length in pages (free runs, RUN heads) */
+    uint32_t p_nlive;  /* chunks handed out (slab pages) */
+    uint32_t p_free;   /* first free chunk index + 1 (slab pages) */
+    uint32_t p_carved; /* chunks cut so far; the rest is untouched */
+    uint32_t p_prev;   /* page index + 1: bin list or partial list */
+    uint32_t p_next;
+    uint32_t p_spare;
+};
+_Static_assert(sizeof(struct akv_page) == 32, "page descriptor is 32 bytes");
+
+/* ---------------------------------------------------------------- stripes
+ * The intent record of the one operation in flight on a stripe.  Protected
+ * by s_mutex.  Protocol (stripe.c):
+ *   1. i_seq, i_client set, then i_state = PREPARED;
+ *   2. entries marked NEW / OLD, optional meta / flush fields filled;
+ *   3. commit point: akv_tx_commit() (a single store in the client slot);
+ *   4. marks applied (NEW->LIVE, OLD->FREE), i_state = NONE.
+ * Repair of a stripe whose owner died: PREPARED and committed -> roll
+ * forward, PREPARED and not committed -> roll back.
+ */
+#define AKV_INTENT_NONE 0
+#define AKV_INTENT_PREPARED 1
+
+#define AKV_FLUSH_NONE (-1)
+#define AKV_FLUSH_ALL (-2)
+
+struct akv_intent {
+    _Atomic uint32_t i_state;
+    uint32_t i_client;    /* client slot index of the mutating worker */
+    uint64_t i_seq;       /* that worker's transaction number */
+    uint32_t i_meta_ref;  /* entry whose expiry changes, or 0 */
+    int32_t i_flush_db;   /* physical db to empty, or AKV_FLUSH_* */
+    int64_t i_meta_expire;
+    uint8_t i_swap_a, i_swap_b; /* stripe 0 only: SWAPDB pair */
+    uint8_t i_swap, i_pad[5];
+};
+
+struct akv_stripe {
+    pthread_mutex_t s_mutex;
+    struct akv_intent s_intent;
+    uint32_t s_table[2];     /* table chunks; [1] only while rehashing */
+    int64_t s_rehashidx;     /* next bucket of [0] to move, -1 if none */
+    uint64_t s_count;        /* live entries, all dbs */
+    uint64_t s_used;         /* bytes of chunks handed out */
+    uint64_t s_repairs;      /* times this stripe was repaired */
+    uint32_t s_partial[AKV_NCLASSES]; /* page index + 1 with free chunks */
+    uint32_t s_keys[AKV_MAX_DBS];
+    uint32_t s_expires[AKV_MAX_DBS];
+} __attribute__((aligned(64)));
+
+/* ---------------------------------------------------------------- clients
+ * One slot per connected worker.  c_pid != 0 means claimed.  The owner
+ * holds a one-byte fcntl write lock at offset c_pid of the arena file, so
+ * any process can test whether the owner is still alive (clients.c).
+ * Fields other than c_pid are written only by the owner.
+ */
+struct akv_client_slot {
+    _Atomic int32_t c_pid;
+    uint32_t c_db;
+    uint64_t c_id;
+    _Atomic uint64_t c_commit; /* last committed transaction number */
+    int64_t c_ctime_ms;
+    _Atomic int64_t c_last_ms;
+    uint32_t c_resp;
+    uint32_t c_flags;
+    char c_addr[48];
+    char c_laddr[48];
+    char c_name[128];
+    char c_lib_name[64];
+    char c_lib_ver[32];
+    char c_cmd[32];
+    uint64_t c_tot_cmds;
+};
+
+/* ---------------------------------------------------------------- header */
+struct akv_stats {
+    _Atomic uint64_t st_connections;
+    _Atomic uint64_t st_commands;
+    _Atomic uint64_t st_rejected_conn;
+    _Atomic uint64_t st_expired;
+    _Atomic uint64_t st_evicted;
+    _Atomic uint64_t st_hits;
+    _Atomic uint64_t st_misses;
+    _Atomic uint64_t st_net_in;
+    _Atomic uint64_t st_net_out;
+    _Atomic uint64_t st_repairs;
+    _Atomic uint64_t st_reaped;
+    _Atomic uint64_t st_proto_errors;
+};
+
+struct akv_hdr {
+    uint64_t h_magic;
+    uint64_t h_layout;     /* akv_layout_word(): version and struct sizes */
+    uint64_t h_size;       /* file size in bytes */
+    uint64_t h_pagetab_off;
+    uint64_t h_stripes_off;
+    uint64_t h_slots_off;
+    uint64_t h_pages_off;  /* first data page (page index 0) */
+    uint32_t h_npages;
+    uint32_t h_ndbs;
+    uint64_t h_hash_seed;
+    int64_t h_created_ms;
+    _Atomic uint32_t h_state;
+    _Atomic int32_t h_supervisor_pid;
+    _Atomic uint64_t h_next_client_id;
+    _Atomic uint64_t h_used;      /* sum of s_used over stripes */
+    _Atomic uint64_t h_load_keys; /* keys loaded so far while LOADING */
+    uint8_t h_dbmap[AKV_MAX_DBS]; /* logical db -> physical db */
+
+    pthread_mutex_t h_pg_mutex;   /* page allocator */
+    uint32_t h_pg_top;            /* pages below this were handed out once */
+    uint32_t h_pg_reserved;       /* pages below this are fallocated */
+    uint32_t h_pg_inuse;          /* pages not free */
+    uint32_t h_pg_bins[AKV_NBINS];
+
+    pthread_mutex_t h_cfg_mutex;
+    struct akv_config h_cfg;
+    struct akv_stats h_stats;
+};
+
+/* ---------------------------------------------------------------- handle
+ * A process's view of an attached arena (process-private).
+ */
+struct akv_arena {
+    char *base;
+    size_t size;
+    int fd;
+    struct akv_hdr *hdr;
+    struct akv_page *pages;
+    struct akv_stripe *stripes;
+    struct akv_client_slot *slots;
+    char *page0;
+    char path[256];
+};
+
+static inline void *akv_at(const struct akv_arena *a, uint64_t off)
+{
+    return a->base + off;
+}
+
+static inline struct akv_entry *akv_ref_at(const struct akv_arena *a,
+                                           uint32_t ref)
+{
+    return (struct akv_entry *)(a->base + ((uint64_t)ref << 3));
+}
+
+static inline uint32_t akv_ref_of(const struct akv_arena *a, const void *p)
+{
+    return (uint32_t)(((const char *)p - a->base) >> 3);
+}
+
+static inline uint32_t akv_page_index_of(const struct akv_arena *a,
+                                         const void *p)
+{
+    return (uint32_t)(((const char *)p - a->page0) >> AKV_PAGE_SHIFT);
+}
+
+static inline char *akv_page_addr(const struct akv_arena *a, uint32_t idx)
+{
+    return a->page0 + ((uint64_t)idx << AKV_PAGE_SHIFT);
+}
+
+uint64_t akv_layout_word(void);
+
+/* Create a new arena file at path (replacing a stale one), size bytes,
+ * with ndbs databases.  Returns 0 or -errno; *errmsg explains failures. */
+int akv_arena_create(struct akv_arena *a, const char *path, uint64_t size,
+                     const struct akv_config *cfg, const char **errmsg);
+/* Attach an existing arena.  -ENOENT if missing, -EPROTO on a layout
+ * mismatch (with *errmsg set). */
+int akv_arena_attach(struct akv_arena *a, const char *path,
+                     const char **errmsg);
+void akv_arena_detach(struct akv_arena *a);
+
+/* Robust mutex initialisation for a process-shared lock in the arena. */
+int akv_shared_mutex_init(pthread_mutex_t *m);
+
+/* Default arena file name for a port: /dev/shm/arenakv-<port>. */
+void akv_arena_default_path(char *buf, size_t len, int port);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * clients.c -- client slots: who is connected, and who died.
+ *
+ * A worker claims a slot with a compare-and-swap on c_pid and then holds a
+ * one-byte fcntl write lock at offset c_pid of the arena file (LMDB's
+ * reader-table trick).  The kernel drops that lock when the process dies,
+ * however it dies, so any process can tell a live owner from a dead one
+ * with F_GETLK, even for workers that systemd spawned and nobody here can
+ * waitpid() for.  Caveat kept by the worker: the lock vanishes if the
+ * owner closes any descriptor of the arena file, so it never does.
+ */
+#include "build-config.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clients.h"
+#include "log.h"
+
+static int liveness_lock(struct akv_arena *a, pid_t pid, int cmd,
+                         struct flock *fl)
+{
+    memset(fl, 0, sizeof(*fl));
+    fl->l_type = F_WRLCK;
+    fl->l_whence = SEEK_SET;
+    fl->l_start = pid;
+    fl->l_len = 1;
+    return fcntl(a->fd, cmd, fl);
+}
+
+int akv_slot_claim(struct akv_arena *a)
+{
+    pid_t pid = getpid();
+    int start = (int)((unsigned)pid % AKV_NSLOTS);
+    struct flock fl;
+
+    /* The liveness lock comes first: a slot must never look claimed by a
+     * process that a reaper could take for dead. */
+    liveness_lock(a, pid, F_SETLK, &fl);
+    for (int k = 0; k < AKV_NSLOTS; k++) {
+        int i = (start + k) % AKV_NSLOTS;
+        struct akv_client_slot *cs = &a->slots[i];
+        int32_t expect = 0;
+
+        if (atomic_load_explicit(&cs->c_pid, memory_order_relaxed) != 0)
+            continue;
+        if (!atomic_compare_exchange_strong(&cs->c_pid, &expect, pid))
+            continue;
+        atomic_store(&cs->c_commit, 0);
+        cs->c_id = atomic_fetch_add(&a->hdr->h_next_client_id, 1);
+        cs->c_db = 0;
+        cs->c_resp = 2;
+        cs->c_flags = 0;
+        cs->c_ctime_ms = akv_mstime();
+        atomic_store(&cs->c_last_ms, cs->c_ctime_ms);
+        cs->c_name[0] = cs->c_lib_name[0] = cs->c_lib_ver[0] = '\0';
+        cs->c_addr[0] = cs->c_laddr[0] = cs->c_cmd[0] = '\0';
+        cs->c_tot_cmds = 0;
+        return i;
+    }
+    return -1;
+}
+
+void akv_slot_release(struct akv_arena *a, int slot)
+{
+    struct akv_client_slot *cs = &a->slots[slot];
+    struct flock fl;
+
+    liveness_lock(a, atomic_load(&cs->c_pid), F_SETLK, &fl);
+    fl.l_type = F_UNLCK;
+    fcntl(a->fd, F_SETLK, &fl);
+    atomic_store(&cs->c_pid, 0);
+}
+
+bool akv_slot_owner_alive(struct akv_arena *a, int slot)
+{
+    int32_t pid = atomic_load(&a->slots[slot].c_pid);
+    struct flock fl;
+
+    if (pid <= 0)
+        return false;
+    if (pid == getpid())
+        return true;
+    if (liveness_lock(a, pid, F_GETLK, &fl) < 0)
+        return true; /* cannot tell: assume alive */
+    return fl.l_type != F_UNLCK;
+}
+
+int akv_slots_in_use(struct akv_arena *a)
+{
+    int n = 0;
+
+    for (int i = 0; i < AKV_NSLOTS; i++)
+        if (atomic_load_explicit(&a->slots[i].c_pid, memory_order_relaxed))
+            n++;
+    return n;
+}
+
+int akv_reap_dead_slots(struct akv_ctx *ctx)
+{
+    struct akv_arena *a = ctx->a;
+    int dead[64], n = 0;
+
+    for (int i = 0; i < AKV_NSLOTS && n < (int)akv_nelem(dead); i++) {
+        int32_t pid = atomic_load_explicit(&a->slots[i].c_pid,
+                                           memory_order_relaxed);
+        if (pid && i != ctx->slot && !akv_slot_owner_alive(a, i))
+            dead[n++] = i;
+    }
+    if (n == 0)
+        return 0;
+    /* Taking every stripe lock once repairs any stripe a dead owner held,
+     * while its slot (and commit word) still exists. */
+    for (int si = 0; si < AKV_NSTRIPES; si++) {
+        if (akv_stripe_lock(ctx, si) == 0)
+            akv_stripe_unlock(ctx, si);
+    }
+    for (int k = 0; k < n; k++) {
+        akv_log(AKV_LOG_VERBOSE, "Client slot %d of dead process %d freed",
+                dead[k], (int)atomic_load(&a->slots[dead[k]].c_pid));
+        atomic_store(&a->slots[dead[k]].c_pid, 0);
+    }
+    atomic_fetch_add(&a->hdr->h_stats.st_reaped, (uint64_t)n);
+    return n;
+}

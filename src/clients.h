@@ -1,0 +1,23 @@
+/*
+ * clients.h -- client slots in the arena and the liveness of their owners.
+ */
+#ifndef AKV_CLIENTS_H
+#define AKV_CLIENTS_H
+
+#include "arena.h"
+#include "keyspace.h"
+
+/* Claim a free slot for the calling process and take its liveness lock.
+ * Returns the slot index, or -1 when every slot (or maxclients) is used. */
+int akv_slot_claim(struct akv_arena *a);
+/* Give the slot back (clean exit). */
+void akv_slot_release(struct akv_arena *a, int slot);
+/* Whether the owner of a claimed slot is still alive. */
+bool akv_slot_owner_alive(struct akv_arena *a, int slot);
+/* Number of claimed slots. */
+int akv_slots_in_use(struct akv_arena *a);
+/* Free the slots of dead owners after repairing every stripe they may have
+ * left locked.  Returns how many were reaped. */
+int akv_reap_dead_slots(struct akv_ctx *ctx);
+
+#endif

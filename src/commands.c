@@ -1,0 +1,473 @@
+/*
+ * commands.c -- the command table and the dispatcher.
+ *
+ * The table is data: name, arity, flags, key positions, subcommands.  The
+ * dispatcher is the one place that enforces arity, authentication, the
+ * loading state and the maxmemory refusal for every command, so handlers
+ * only do their own work.  Errors use Redis 7.0's exact text.
+ */
+#include "build-config.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "pages.h"
+#include "server.h"
+#include "util.h"
+
+#define W AKV_CMD_WRITE
+#define R AKV_CMD_READONLY
+#define M AKV_CMD_DENYOOM
+#define F AKV_CMD_FAST
+#define L AKV_CMD_LOADING
+#define N AKV_CMD_NOAUTH
+#define S AKV_CMD_STALE
+#define A AKV_CMD_ADMIN
+
+#define SUB(parent, n, p, ar, fl, f, l, st, sum)                           \
+    {n, p, ar, fl, f, l, st, parent, sum, NULL, parent "|" n}
+
+static const struct akv_command object_subs[] = {
+    SUB("object", "encoding", akv_object_encoding_command, 3, R, 2, 2, 1,
+        "Returns the internal encoding of a Redis object."),
+    SUB("object", "freq", akv_object_freq_command, 3, R, 2, 2, 1,
+        "Returns the logarithmic access frequency counter of an object."),
+    SUB("object", "idletime", akv_object_idletime_command, 3, R, 2, 2, 1,
+        "Returns the time since the last access to an object."),
+    SUB("object", "refcount", akv_object_refcount_command, 3, R, 2, 2, 1,
+        "Returns the reference count of a value of a key."),
+    SUB("object", "help", akv_object_help_command, 2, L | S, 0, 0, 0,
+        "Returns helpful text about the different subcommands."),
+    {0},
+};
+
+static const struct akv_command client_subs[] = {
+    SUB("client", "id", akv_client_id_command, 2, L | S, 0, 0, 0,
+        "Returns the unique client ID of the connection."),
+    SUB("client", "setname", akv_client_setname_command, 3, L | S, 0, 0, 0,
+        "Sets the connection name."),
+    SUB("client", "getname", akv_client_getname_command, 2, L | S, 0, 0, 0,
+        "Returns the name of the connection."),
+    SUB("client", "setinfo", akv_client_setinfo_command, 4, L | S, 0, 0, 0,
+        "Sets information specific to the client or connection."),
+    SUB("client", "list", akv_client_list_command, -2, A | L | S, 0, 0, 0,
+        "Lists open connections."),
+    SUB("client", "info", akv_client_info_command, 2, L | S, 0, 0, 0,
+        "Returns information about the connection."),
+    SUB("client", "kill", akv_client_kill_command, -3, A | L | S, 0, 0, 0,
+        "Terminates open connections."),
+    SUB("client", "help", akv_client_help_command, 2, L | S, 0, 0, 0,
+        "Returns helpful text about the different subcommands."),
+    {0},
+};
+
+static const struct akv_command config_subs[] = {
+    SUB("config", "get", akv_config_get_command, -3, A | L | S, 0, 0, 0,
+        "Returns the effective values of configuration parameters."),
+    SUB("config", "set", akv_config_set_command, -4, A | L | S, 0, 0, 0,
+        "Sets configuration parameters in-flight."),
+    SUB("config", "resetstat", akv_config_resetstat_command, 2, A | L | S, 0,
+        0, 0, "Resets the server's statistics."),
+    SUB("config", "rewrite", akv_config_rewrite_command, 2, A | L | S, 0, 0,
+        0, "Persists the effective configuration to file."),
+    SUB("config", "help", akv_config_help_command, 2, L | S, 0, 0, 0,
+        "Returns helpful text about the different subcommands."),
+    {0},
+};
+
+#define CMD(n, p, ar, fl, f, l, st, g, sum)                                \
+    {n, p, ar, fl, f, l, st, g, sum, NULL, NULL}
+#define CMDS(n, ar, fl, subs, g, sum)                                      \
+    {n, NULL, ar, fl, 0, 0, 0, g, sum, subs, NULL}
+
+const struct akv_command akv_commands[] = {
+    /* strings */
+    CMD("get", akv_get_command, 2, R | F, 1, 1, 1, "string",
+        "Returns the string value of a key."),
+    CMD("set", akv_set_command, -3, W | M, 1, 1, 1, "string",
+        "Sets the string value of a key, ignoring its type."),
+    CMD("setnx", akv_setnx_command, 3, W | M | F, 1, 1, 1, "string",
+        "Set the string value of a key only when the key doesn't exist."),
+    CMD("setex", akv_setex_command, 4, W | M, 1, 1, 1, "string",
+        "Sets the string value and expiration time of a key."),
+    CMD("psetex", akv_psetex_command, 4, W | M, 1, 1, 1, "string",
+        "Sets both string value and expiration time in milliseconds."),
+    CMD("getset", akv_getset_command, 3, W | M | F, 1, 1, 1, "string",
+        "Returns the previous string value of a key after setting it."),
+    CMD("getdel", akv_getdel_command, 2, W | F, 1, 1, 1, "string",
+        "Returns the string value of a key after deleting the key."),
+    CMD("getex", akv_getex_command, -2, W | F, 1, 1, 1, "string",
+        "Returns the string value of a key after setting its expiration."),
+    CMD("mget", akv_mget_command, -2, R | F, 1, -1, 1, "string",
+        "Atomically returns the string values of one or more keys."),
+    CMD("mset", akv_mset_command, -3, W | M, 1, -1, 2, "string",
+        "Atomically creates or modifies the string values of keys."),
+    CMD("msetnx", akv_msetnx_command, -3, W | M, 1, -1, 2, "string",
+        "Atomically sets keys only when none of them exist."),
+    CMD("append", akv_append_command, 3, W | M | F, 1, 1, 1, "string",
+        "Appends a string to the value of a key."),
+    CMD("strlen", akv_strlen_command, 2, R | F, 1, 1, 1, "string",
+        "Returns the length of a string value."),
+    CMD("getrange", akv_getrange_command, 4, R, 1, 1, 1, "string",
+        "Returns a substring of the string stored at a key."),
+    CMD("substr", akv_getrange_command, 4, R, 1, 1, 1, "string",
+        "Returns a substring from a string value."),
+    CMD("setrange", akv_setrange_command, 4, W | M, 1, 1, 1, "string",
+        "Overwrites a part of a string value with another by an offset."),
+    CMD("incr", akv_incr_command, 2, W | M | F, 1, 1, 1, "string",
+        "Increments the integer value of a key by one."),
+    CMD("decr", akv_decr_command, 2, W | M | F, 1, 1, 1, "string",
+        "Decrements the integer value of a key by one."),
+    CMD("incrby", akv_incrby_command, 3, W | M | F, 1, 1, 1, "string",
+        "Increments the integer value of a key by a number."),
+    CMD("decrby", akv_decrby_command, 3, W | M | F, 1, 1, 1, "string",
+        "Decrements a number from the integer value of a key."),
+    CMD("incrbyfloat", akv_incrbyfloat_command, 3, W | M | F, 1, 1, 1,
+        "string", "Increment the floating point value of a key by a number."),
+    /* keyspace */
+    CMD("del", akv_del_command, -2, W, 1, -1, 1, "generic",
+        "Deletes one or more keys."),
+    CMD("unlink", akv_del_command, -2, W | F, 1, -1, 1, "generic",
+        "Asynchronously deletes one or more keys."),
+    CMD("exists", akv_exists_command, -2, R | F, 1, -1, 1, "generic",
+        "Determines whether one or more keys exist."),
+    CMD("type", akv_type_command, 2, R | F, 1, 1, 1, "generic",
+        "Determines the type of value stored at a key."),
+    CMD("rename", akv_rename_command, 3, W, 1, 2, 1, "generic",
+        "Renames a key and overwrites the destination."),
+    CMD("renamenx", akv_renamenx_command, 3, W | F, 1, 2, 1, "generic",
+        "Renames a key only when the target key name doesn't exist."),
+    CMD("keys", akv_keys_command, 2, R, 0, 0, 0, "generic",
+        "Returns all key names that match a pattern."),
+    CMD("scan", akv_scan_command, -2, R, 0, 0, 0, "generic",
+        "Iterates over the key names in the database."),
+    CMD("randomkey", akv_randomkey_command, 1, R, 0, 0, 0, "generic",
+        "Returns a random key name from the database."),
+    CMD("expire", akv_expire_command, -3, W | F, 1, 1, 1, "generic",
+        "Sets the expiration time of a key in seconds."),
+    CMD("pexpire", akv_pexpire_command, -3, W | F, 1, 1, 1, "generic",
+        "Sets the expiration time of a key in milliseconds."),
+    CMD("expireat", akv_expireat_command, -3, W | F, 1, 1, 1, "generic",
+        "Sets the expiration time of a key to a Unix timestamp."),
+    CMD("pexpireat", akv_pexpireat_command, -3, W | F, 1, 1, 1, "generic",
+        "Sets the expiration time of a key to a Unix milliseconds "
+        "timestamp."),
+    CMD("ttl", akv_ttl_command, 2, R | F, 1, 1, 1, "generic",
+        "Returns the expiration time in seconds of a key."),
+    CMD("pttl", akv_pttl_command, 2, R | F, 1, 1, 1, "generic",
+        "Returns the expiration time in milliseconds of a key."),
+    CMD("expiretime", akv_expiretime_command, 2, R | F, 1, 1, 1, "generic",
+        "Returns the expiration time of a key as a Unix timestamp."),
+    CMD("pexpiretime", akv_pexpiretime_command, 2, R | F, 1, 1, 1, "generic",
+        "Returns the expiration time of a key as a Unix milliseconds "
+        "timestamp."),
+    CMD("persist", akv_persist_command, 2, W | F, 1, 1, 1, "generic",
+        "Removes the expiration time of a key."),
+    CMD("touch", akv_touch_command, -2, R | F, 1, -1, 1, "generic",
+        "Returns the number of existing keys out of those specified after "
+        "updating the time they were last accessed."),
+    CMDS("object", -2, 0, object_subs, "generic",
+         "A container for object introspection commands."),
+    CMD("move", akv_move_command, 3, W | F, 1, 1, 1, "generic",
+        "Moves a key to another database."),
+    CMD("select", akv_select_command, 2, L | S | F, 0, 0, 0, "connection",
+        "Changes the selected database."),
+    CMD("swapdb", akv_swapdb_command, 3, W | F, 0, 0, 0, "server",
+        "Swaps two Redis databases."),
+    CMD("dbsize", akv_dbsize_command, 1, R | F, 0, 0, 0, "server",
+        "Returns the number of keys in the database."),
+    CMD("flushdb", akv_flushdb_command, -1, W, 0, 0, 0, "server",
+        "Remove all keys from the current database."),
+    CMD("flushall", akv_flushall_command, -1, W, 0, 0, 0, "server",
+        "Removes all keys from all databases."),
+    /* connection and server */
+    CMD("ping", akv_ping_command, -1, F | S, 0, 0, 0, "connection",
+        "Returns the server's liveliness response."),
+    CMD("echo", akv_echo_command, 2, F | L | S, 0, 0, 0, "connection",
+        "Returns the given string."),
+    CMD("quit", akv_quit_command, -1, N | L | S | F, 0, 0, 0, "connection",
+        "Closes the connection."),
+    CMD("hello", akv_hello_command, -1, N | L | S | F, 0, 0, 0, "connection",
+        "Handshakes with the Redis server."),
+    CMD("auth", akv_auth_command, -2, N | L | S | F, 0, 0, 0, "connection",
+        "Authenticates the connection."),
+    CMD("reset", akv_reset_command, 1, N | L | S | F, 0, 0, 0, "connection",
+        "Resets the connection."),
+    CMDS("client", -2, 0, client_subs, "connection",
+         "A container for client connection commands."),
+    CMD("time", akv_time_command, 1, L | S | F, 0, 0, 0, "server",
+        "Returns the server time."),
+    CMD("lastsave", akv_lastsave_command, 1, L | S | F, 0, 0, 0, "server",
+        "Returns the Unix timestamp of the last successful save to disk."),
+    CMD("shutdown", akv_shutdown_command, -1, A | L | S, 0, 0, 0, "server",
+        "Synchronously saves the database(s) to disk and shuts down the "
+        "Redis server."),
+    CMD("info", akv_info_command, -1, L | S, 0, 0, 0, "server",
+        "Returns information and statistics about the server."),
+    CMD("command", akv_command_command, -1, L | S, 0, 0, 0, "server",
+        "Returns detailed information about all commands."),
+    CMDS("config", -2, 0, config_subs, "server",
+         "A container for server configuration commands."),
+    CMD("debug", akv_debug_command, -2, A | L | S, 0, 0, 0, "server",
+        "A container for debugging commands."),
+    {0},
+};
+
+size_t akv_command_count(void)
+{
+    return akv_nelem(akv_commands) - 1;
+}
+
+static const struct akv_command *lookup_in(const struct akv_command *t,
+                                           const char *name, size_t len)
+{
+    for (; t->name; t++)
+        if (akv_strcaseeq(name, len, t->name))
+            return t;
+    return NULL;
+}
+
+const struct akv_command *akv_lookup_command(const char *name, size_t len)
+{
+    return lookup_in(akv_commands, name, len);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+int akv_arg_ll_msg(struct akv_client *c, int i, long long *v, const char *msg)
+{
+    if (akv_str2ll(c->argv[i], c->argl[i], v))
+        return 0;
+    akv_reply_error(&c->reply, msg);
+    return AKV_ERR;
+}
+
+int akv_arg_ll(struct akv_client *c, int i, long long *v)
+{
+    return akv_arg_ll_msg(c, i, v,
+                          "ERR value is not an integer or out of range");
+}
+
+bool akv_arg_is(const struct akv_client *c, int i, const char *lit)
+{
+    return akv_strcaseeq(c->argv[i], c->argl[i], lit);
+}
+
+void akv_reply_syntax_error(struct akv_client *c)
+{
+    akv_reply_error(&c->reply, "ERR syntax error");
+}
+
+void akv_reply_wrong_arity(struct akv_client *c)
+{
+    akv_reply_errorf(&c->reply,
+                     "ERR wrong number of arguments for '%s' command",
+                     c->cmd->fullname ? c->cmd->fullname : c->cmd->name);
+}
+
+void akv_reply_oom(struct akv_client *c)
+{
+    akv_reply_error(&c->reply, "OOM command not allowed when used memory > "
+                               "'maxmemory'.");
+}
+
+static int lock_result(struct akv_client *c, int r)
+{
+    if (r < 0)
+        akv_reply_error(&c->reply, "ERR arena is poisoned after a failed "
+                                   "repair; restart arenakv-server");
+    return r;
+}
+
+int akv_lock_key(struct akv_client *c, int i)
+{
+    akv_op_init(&c->op, &c->ctx);
+    akv_op_want_key(&c->op, c->argv[i], c->argl[i]);
+    return lock_result(c, akv_op_lock(&c->op));
+}
+
+int akv_lock_keys(struct akv_client *c, int first, int last, int step)
+{
+    akv_op_init(&c->op, &c->ctx);
+    for (int i = first; i <= last; i += step)
+        akv_op_want_key(&c->op, c->argv[i], c->argl[i]);
+    return lock_result(c, akv_op_lock(&c->op));
+}
+
+int akv_lock_all(struct akv_client *c)
+{
+    akv_op_init(&c->op, &c->ctx);
+    akv_op_want_all(&c->op);
+    return lock_result(c, akv_op_lock(&c->op));
+}
+
+static void touch(struct akv_client *c, struct akv_entry *e)
+{
+    atomic_store_explicit(&e->e_atime, akv_clock(c->ctx.a),
+                          memory_order_relaxed);
+}
+
+struct akv_entry *akv_find_read(struct akv_client *c, int i)
+{
+    struct akv_entry *e = akv_op_find(&c->op, c->db, c->argv[i], c->argl[i]);
+    struct akv_stats *st = &c->ctx.a->hdr->h_stats;
+
+    if (e) {
+        touch(c, e);
+        atomic_fetch_add_explicit(&st->st_hits, 1, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&st->st_misses, 1, memory_order_relaxed);
+    }
+    return e;
+}
+
+struct akv_entry *akv_find_write(struct akv_client *c, int i)
+{
+    struct akv_entry *e = akv_op_find(&c->op, c->db, c->argv[i], c->argl[i]);
+
+    if (e && e->e_state == AKV_CHUNK_LIVE)
+        touch(c, e);
+    return e;
+}
+
+struct akv_entry *akv_find_notouch(struct akv_client *c, int i)
+{
+    return akv_op_find(&c->op, c->db, c->argv[i], c->argl[i]);
+}
+
+struct akv_entry *akv_put_string(struct akv_client *c, const char *key,
+                                 size_t klen, const char *val, size_t vlen,
+                                 struct akv_entry *old, int64_t expire)
+{
+    struct akv_entry *e = NULL;
+
+    if (akv_op_room(&c->op, akv_chunk_class_size(sizeof(*e) + klen + vlen)))
+        e = akv_op_new(&c->op, c->db, key, klen, vlen, expire);
+    if (!e) {
+        akv_op_abort(&c->op);
+        akv_reply_oom(c);
+        return NULL;
+    }
+    if (val)
+        memcpy(akv_entry_val(e), val, vlen);
+    if (old)
+        akv_op_del(&c->op, old);
+    return e;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static bool arity_ok(const struct akv_command *cmd, int argc)
+{
+    return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
+}
+
+static void reply_unknown_command(struct akv_client *c)
+{
+    char args[512];
+    size_t n = 0;
+
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && n < 128; i++) {
+        int w = snprintf(args + n, sizeof(args) - n, "'%.*s' ",
+                         (int)AKV_MIN(128 - n, strnlen(c->argv[i],
+                                                       c->argl[i])),
+                         c->argv[i]);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+    akv_reply_errorf(&c->reply,
+                     "ERR unknown command '%.128s', with args beginning "
+                     "with: %s",
+                     c->argv[0], args);
+}
+
+static const struct akv_command *resolve(struct akv_client *c)
+{
+    const struct akv_command *cmd =
+        akv_lookup_command(c->argv[0], c->argl[0]);
+    const struct akv_command *sub;
+
+    if (!cmd) {
+        reply_unknown_command(c);
+        return NULL;
+    }
+    c->cmd = cmd;
+    if (!cmd->subcommands)
+        return cmd;
+    if (c->argc < 2) {
+        akv_reply_wrong_arity(c);
+        return NULL;
+    }
+    sub = lookup_in(cmd->subcommands, c->argv[1], c->argl[1]);
+    if (!sub) {
+        char up[64];
+        size_t i;
+        for (i = 0; cmd->name[i] && i < sizeof(up) - 1; i++)
+            up[i] = (char)toupper((unsigned char)cmd->name[i]);
+        up[i] = '\0';
+        akv_reply_errorf(&c->reply,
+                         "ERR unknown subcommand '%.128s'. Try %s HELP.",
+                         c->argv[1], up);
+        return NULL;
+    }
+    c->cmd = sub;
+    return sub;
+}
+
+static bool allowed_now(struct akv_client *c, const struct akv_command *cmd)
+{
+    struct akv_hdr *h = c->ctx.a->hdr;
+    uint32_t state = atomic_load_explicit(&h->h_state, memory_order_acquire);
+
+    if (!c->authed && !(cmd->flags & AKV_CMD_NOAUTH)) {
+        akv_reply_error(&c->reply, "NOAUTH Authentication required.");
+        return false;
+    }
+    if (akv_unlikely(state != AKV_STATE_READY)) {
+        if (state == AKV_STATE_POISONED) {
+            akv_reply_error(&c->reply, "ERR arena is poisoned after a failed "
+                                       "repair; restart arenakv-server");
+            return false;
+        }
+        if (!(cmd->flags & AKV_CMD_LOADING)) {
+            akv_reply_error(&c->reply, "LOADING Redis is loading the dataset "
+                                       "in memory");
+            return false;
+        }
+    }
+    if ((cmd->flags & AKV_CMD_DENYOOM) && h->h_cfg.maxmemory > 0 &&
+        atomic_load_explicit(&h->h_used, memory_order_relaxed) >
+            (uint64_t)h->h_cfg.maxmemory) {
+        akv_reply_oom(c);
+        return false;
+    }
+    return true;
+}
+
+void akv_dispatch(struct akv_client *c)
+{
+    const struct akv_command *cmd;
+    struct akv_client_slot *cs = c->ctx.cs;
+
+    c->cmd = NULL;
+    if ((cmd = resolve(c)) == NULL)
+        return;
+    if (!arity_ok(cmd, c->argc)) {
+        akv_reply_wrong_arity(c);
+        return;
+    }
+    if (!allowed_now(c, cmd))
+        return;
+    c->ctx.now = akv_mstime();
+    snprintf(cs->c_cmd, sizeof(cs->c_cmd), "%s",
+             cmd->fullname ? cmd->fullname : cmd->name);
+    cmd->proc(c);
+    cs->c_tot_cmds++;
+    atomic_store_explicit(&cs->c_last_ms, c->ctx.now, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->ctx.a->hdr->h_stats.st_commands, 1,
+                              memory_order_relaxed);
+}

@@ -1,0 +1,128 @@
+/*
+ * config.h -- the configuration shared by supervisor and workers.
+ *
+ * struct akv_config lives inside the arena header (h_cfg), so CONFIG SET in
+ * one worker is seen by all.  Numeric fields are read without a lock (they
+ * are naturally aligned and written with one store); string fields are read
+ * and written under h_cfg_mutex through akv_config_get_string().
+ */
+#ifndef AKV_CONFIG_H
+#define AKV_CONFIG_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+enum akv_loglevel {
+    AKV_LOG_DEBUG = 0,
+    AKV_LOG_VERBOSE = 1,
+    AKV_LOG_NOTICE = 2,
+    AKV_LOG_WARNING = 3,
+    AKV_LOG_NOTHING = 4,
+};
+
+enum akv_maxmemory_policy {
+    AKV_MM_NOEVICTION = 0,
+    AKV_MM_ALLKEYS_LRU,
+    AKV_MM_VOLATILE_LRU,
+    AKV_MM_ALLKEYS_LFU,
+    AKV_MM_VOLATILE_LFU,
+    AKV_MM_ALLKEYS_RANDOM,
+    AKV_MM_VOLATILE_RANDOM,
+    AKV_MM_VOLATILE_TTL,
+};
+
+enum akv_appendfsync {
+    AKV_FSYNC_ALWAYS = 0,
+    AKV_FSYNC_EVERYSEC = 1,
+    AKV_FSYNC_NO = 2,
+};
+
+/* enable-debug-command: no, yes, or only from loopback/unix connections. */
+enum akv_enable {
+    AKV_ENABLE_NO = 0,
+    AKV_ENABLE_YES = 1,
+    AKV_ENABLE_LOCAL = 2,
+};
+
+#define AKV_CFG_STR 256
+#define AKV_CFG_PATH 512
+
+struct akv_config {
+    int64_t port;
+    int64_t databases;
+    int64_t maxclients;
+    int64_t timeout;
+    int64_t hz;
+    int64_t maxmemory;
+    int64_t maxmemory_policy;
+    int64_t maxmemory_samples;
+    int64_t lfu_log_factor;
+    int64_t lfu_decay_time;
+    int64_t arena_size;
+    int64_t proto_max_bulk_len;
+    int64_t client_query_buffer_limit;
+    int64_t loglevel;
+    int64_t daemonize;
+    int64_t appendonly;
+    int64_t appendfsync;
+    int64_t tcp_backlog;
+    int64_t tcp_keepalive;
+    char bind[AKV_CFG_STR];
+    char dir[AKV_CFG_PATH];
+    char arena[AKV_CFG_PATH];
+    char logfile[AKV_CFG_PATH];
+    char pidfile[AKV_CFG_PATH];
+    char requirepass[AKV_CFG_STR];
+    char appendfilename[AKV_CFG_STR];
+    char appenddirname[AKV_CFG_STR];
+    int64_t enable_debug_command; /* enum akv_enable */
+};
+
+/* Fill cfg with defaults. */
+void akv_config_defaults(struct akv_config *cfg);
+
+/* Load "name arg..." lines from a redis.conf-style file.  Returns 0, or -1
+ * with a message in err (file:line: reason). */
+int akv_config_load_file(struct akv_config *cfg, const char *path,
+                         char *err, size_t errlen);
+
+/* Apply argv in redis-server's form: [configfile] [--name value...].
+ * argv is main()'s: argv[0] (the program name) is skipped.  The caller
+ * removes its own flags (--help, --reset-arena, ...) first.  Returns 0, or
+ * -1 with a message naming the option ("--port: reason") or the file
+ * position ("file:line: name: reason") in err. */
+int akv_config_load_argv(struct akv_config *cfg, int argc, char **argv,
+                         char *err, size_t errlen);
+
+/* Set one option from its textual arguments (as CONFIG SET and config
+ * files do).  live != 0 refuses options that cannot change at run time.
+ * Returns 0, or -1 with the Redis-style reason in err. */
+int akv_config_set(struct akv_config *cfg, const char *name, int argc,
+                   const char **argv, int live, char *err, size_t errlen);
+
+/* Iterate option names: returns the name at index i or NULL past the end. */
+const char *akv_config_name(size_t i);
+/* Render option i's value as CONFIG GET does. */
+void akv_config_render(const struct akv_config *cfg, size_t i, char *buf,
+                       size_t len);
+/* Find an option by name (case-insensitive, aliases included); -1 if none. */
+int akv_config_find(const char *name);
+/* Nonzero if option i cannot change at run time (CONFIG SET refuses it). */
+int akv_config_is_immutable(size_t i);
+
+/* Parse a memory quantity ("100mb", "1gb", "42") as redis.conf does.
+ * Returns 0, -EINVAL if it is not one, -ERANGE if above INT64_MAX. */
+int akv_parse_memory(const char *s, int64_t *out);
+
+const char *akv_policy_name(int64_t policy);
+
+/* Split a line as redis.conf / redis-cli do (quotes, escapes).  Returns the
+ * number of arguments stored (at most max), or -1 on unbalanced quotes.
+ * Arguments are written NUL-terminated into buf; lens (may be NULL) gets
+ * their lengths, which count NUL bytes made by \x00 escapes.  linelen + 1
+ * bytes of buf and linelen / 2 + 1 slots of argv always suffice; with less,
+ * -2 is returned when they run out. */
+int akv_split_args(const char *line, size_t linelen, char **argv, size_t *lens,
+                   int max, char *buf, size_t buflen);
+
+#endif

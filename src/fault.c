@@ -1,0 +1,50 @@
+/*
+ * fault.c -- the registry of fault-injection points (see fault.h).
+ */
+#include "build-config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault.h"
+
+const char *akv_fault_armed;
+static long fault_countdown;
+
+const char *const akv_fault_points[] = {
+    "chunk-carved",      /* a chunk was cut from a page, not yet counted */
+    "chunk-freed",       /* a chunk was marked free, lists not updated */
+    "page-taken",        /* the page allocator took a run, not yet marked */
+    "intent-prepared",   /* intent set, nothing marked yet */
+    "marked",            /* new/old entries marked, not committed */
+    "committed",         /* commit point passed, nothing applied */
+    "applied-half",      /* some marks applied */
+    "applied",           /* all marks applied, intent still set */
+    "rehash-step",       /* in the middle of moving a bucket */
+    "table-swap",        /* rehash finished, tables being swapped */
+    NULL,
+};
+
+bool akv_fault_arm(const char *name, long n)
+{
+    for (int i = 0; akv_fault_points[i]; i++) {
+        if (strcmp(akv_fault_points[i], name) == 0) {
+            fault_countdown = n > 0 ? n : 1;
+            akv_fault_armed = akv_fault_points[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+void akv_fault_hit(const char *name)
+{
+    if (strcmp(name, akv_fault_armed) != 0)
+        return;
+    if (--fault_countdown > 0)
+        return;
+    kill(getpid(), SIGKILL);
+    for (;;)
+        pause();
+}

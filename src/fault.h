@@ -1,0 +1,32 @@
+/*
+ * fault.h -- named fault-injection points.
+ *
+ * AKV_FAULT("name") marks a step of a mutation where a crash must be
+ * survivable.  A worker armed with DEBUG FAULT <name> [n] kills itself with
+ * SIGKILL the n-th time it passes that point, so tests can prove that the
+ * arena stays consistent whatever step a worker dies at.  Unarmed, a point
+ * costs one predictable branch.
+ */
+#ifndef AKV_FAULT_H
+#define AKV_FAULT_H
+
+#include <stdbool.h>
+
+extern const char *akv_fault_armed;
+
+void akv_fault_hit(const char *name);
+
+#define AKV_FAULT(name)                                                     \
+    do {                                                                    \
+        if (__builtin_expect(akv_fault_armed != NULL, 0))                   \
+            akv_fault_hit(name);                                            \
+    } while (0)
+
+/* Arm `name` to fire on its n-th hit (n >= 1).  Returns false if the name
+ * is not a known point. */
+bool akv_fault_arm(const char *name, long n);
+
+/* The list of known points, NULL-terminated. */
+extern const char *const akv_fault_points[];
+
+#endif

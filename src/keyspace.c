@@ -1,0 +1,250 @@
+/*
+ * keyspace.c -- the op API that command handlers use (see keyspace.h).
+ *
+ * Owns: key hashing and stripe choice, lazy expiry on lookup, staging of
+ * changes and their hand-off to the intent protocol in stripe.c.  An op
+ * never changes the arena before akv_op_commit(); staged new entries are
+ * chunks in state ALLOC that nobody else can reach.
+ */
+#include "build-config.h"
+
+#include <stdlib.h>
+
+#include "keyspace.h"
+#include "pages.h"
+#include "util.h"
+
+uint32_t akv_key_hash(struct akv_arena *a, const char *key, size_t klen)
+{
+    return akv_hash(key, klen, a->hdr->h_hash_seed);
+}
+
+/* Only stable while the caller holds at least one stripe lock: SWAPDB
+ * changes the map holding all of them. */
+uint8_t akv_pdb(struct akv_arena *a, int ldb)
+{
+    return a->hdr->h_dbmap[ldb];
+}
+
+uint32_t akv_clock(struct akv_arena *a)
+{
+    return (uint32_t)((akv_mstime() - a->hdr->h_created_ms) / 10);
+}
+
+void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
+{
+    op->ctx = ctx;
+    op->want = op->locked = 0;
+    op->nst = 0;
+    op->meta_e = NULL;
+    op->flush_pdb = AKV_FLUSH_NONE;
+    op->swap = false;
+    op->expired = 0;
+}
+
+void akv_op_want_key(struct akv_op *op, const char *key, size_t klen)
+{
+    op->want |= 1ULL << akv_stripe_of(akv_key_hash(op->ctx->a, key, klen));
+}
+
+void akv_op_want_all(struct akv_op *op)
+{
+    op->want = ~0ULL;
+}
+
+int akv_op_lock(struct akv_op *op)
+{
+    uint64_t todo = op->want & ~op->locked;
+
+    while (todo) {
+        int si = __builtin_ctzll(todo);
+        if (akv_stripe_lock(op->ctx, si) < 0) {
+            akv_op_abort(op);
+            return -ENOTRECOVERABLE;
+        }
+        op->locked |= 1ULL << si;
+        todo &= todo - 1;
+    }
+    return 0;
+}
+
+static void stage(struct akv_op *op, struct akv_entry *e, int si, int kind,
+                  bool expired)
+{
+    if (op->nst == op->cap) {
+        int cap = op->cap ? op->cap * 2 : 64;
+        struct akv_staged *st = realloc(op->st, (size_t)cap * sizeof(*st));
+        if (!st)
+            abort(); /* a worker without memory cannot keep its promise */
+        op->st = st;
+        op->cap = cap;
+    }
+    op->st[op->nst].e = e;
+    op->st[op->nst].si = (uint8_t)si;
+    op->st[op->nst].kind = (uint8_t)kind;
+    op->st[op->nst].expired = expired;
+    op->nst++;
+}
+
+static bool staged_old(const struct akv_op *op, const struct akv_entry *e)
+{
+    for (int i = 0; i < op->nst; i++)
+        if (op->st[i].e == e && op->st[i].kind == AKV_CHUNK_OLD)
+            return true;
+    return false;
+}
+
+static struct akv_entry *staged_new(const struct akv_op *op, uint8_t pdb,
+                                    const char *key, size_t klen, uint32_t h)
+{
+    for (int i = op->nst; i-- > 0;) {
+        struct akv_entry *e = op->st[i].e;
+        if (op->st[i].kind == AKV_CHUNK_NEW && e->e_hash == h &&
+            e->e_db == pdb && e->e_klen == klen &&
+            memcmp(e->e_data, key, klen) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+struct akv_entry *akv_op_find(struct akv_op *op, int ldb, const char *key,
+                              size_t klen)
+{
+    struct akv_arena *a = op->ctx->a;
+    uint32_t h = akv_key_hash(a, key, klen);
+    int si = akv_stripe_of(h);
+    uint8_t pdb = akv_pdb(a, ldb);
+    struct akv_entry *e;
+
+    if ((e = staged_new(op, pdb, key, klen, h)) != NULL)
+        return e;
+    e = akv_table_find_locked(a, si, pdb, key, klen, h);
+    if (!e || staged_old(op, e))
+        return NULL;
+    if (akv_entry_expired(e, op->ctx->now)) {
+        stage(op, e, si, AKV_CHUNK_OLD, true);
+        op->expired++;
+        return NULL;
+    }
+    return e;
+}
+
+bool akv_op_room(struct akv_op *op, size_t bytes)
+{
+    struct akv_hdr *h = op->ctx->a->hdr;
+    int64_t max = h->h_cfg.maxmemory;
+
+    if (max <= 0)
+        return true;
+    return atomic_load_explicit(&h->h_used, memory_order_relaxed) + bytes <=
+           (uint64_t)max;
+}
+
+struct akv_entry *akv_op_new(struct akv_op *op, int ldb, const char *key,
+                             size_t klen, size_t vlen, int64_t expire)
+{
+    struct akv_arena *a = op->ctx->a;
+    uint32_t h = akv_key_hash(a, key, klen);
+    int si = akv_stripe_of(h);
+    struct akv_entry *e;
+
+    if (!akv_table_ensure_locked(a, si))
+        return NULL;
+    e = akv_chunk_alloc_locked(a, si, sizeof(*e) + klen + vlen);
+    if (!e)
+        return NULL;
+    e->e_hash = h;
+    e->e_klen = (uint32_t)klen;
+    e->e_vlen = (uint32_t)vlen;
+    atomic_store_explicit(&e->e_expire, expire, memory_order_relaxed);
+    atomic_store_explicit(&e->e_atime, akv_clock(a), memory_order_relaxed);
+    e->e_type = AKV_TYPE_STRING;
+    e->e_db = akv_pdb(a, ldb);
+    memcpy(e->e_data, key, klen);
+    stage(op, e, si, AKV_CHUNK_NEW, false);
+    return e;
+}
+
+void akv_op_del(struct akv_op *op, struct akv_entry *e)
+{
+    if (e->e_state == AKV_CHUNK_ALLOC) {
+        /* Staged by this op: just drop it. */
+        for (int i = 0; i < op->nst; i++) {
+            if (op->st[i].e != e)
+                continue;
+            akv_chunk_free_locked(op->ctx->a, op->st[i].si, e);
+            op->st[i] = op->st[--op->nst];
+            return;
+        }
+        return;
+    }
+    if (!staged_old(op, e))
+        stage(op, e, akv_entry_stripe(e), AKV_CHUNK_OLD, false);
+}
+
+void akv_op_set_expire(struct akv_op *op, struct akv_entry *e,
+                       int64_t expire)
+{
+    if (e->e_state == AKV_CHUNK_ALLOC) {
+        atomic_store(&e->e_expire, expire);
+        return;
+    }
+    op->meta_e = e;
+    op->meta_si = akv_entry_stripe(e);
+    op->meta_expire = expire;
+}
+
+void akv_op_flush(struct akv_op *op, int ldb)
+{
+    op->flush_pdb = ldb < 0 ? AKV_FLUSH_ALL : akv_pdb(op->ctx->a, ldb);
+}
+
+void akv_op_swapdb(struct akv_op *op, int a, int b)
+{
+    op->swap = true;
+    op->swap_a = (uint8_t)a;
+    op->swap_b = (uint8_t)b;
+}
+
+static void unlock_all(struct akv_op *op)
+{
+    uint64_t held = op->locked;
+
+    while (held) {
+        int si = 63 - __builtin_clzll(held);
+        akv_stripe_unlock(op->ctx, si);
+        held &= ~(1ULL << si);
+    }
+    op->locked = 0;
+}
+
+void akv_op_commit(struct akv_op *op)
+{
+    if (akv_op_dirty(op))
+        akv_stripe_commit_locked(op);
+    if (op->expired)
+        atomic_fetch_add(&op->ctx->a->hdr->h_stats.st_expired, op->expired);
+    unlock_all(op);
+    op->nst = 0;
+    op->meta_e = NULL;
+    op->flush_pdb = AKV_FLUSH_NONE;
+    op->swap = false;
+    op->expired = 0;
+}
+
+void akv_op_abort(struct akv_op *op)
+{
+    int keep = 0;
+
+    for (int i = 0; i < op->nst; i++) {
+        if (op->st[i].kind == AKV_CHUNK_NEW)
+            akv_chunk_free_locked(op->ctx->a, op->st[i].si, op->st[i].e);
+        else if (op->st[i].expired)
+            op->st[keep++] = op->st[i];
+    }
+    op->nst = keep;
+    op->meta_e = NULL;
+    op->flush_pdb = AKV_FLUSH_NONE;
+    op->swap = false;
+    akv_op_commit(op);
+}

@@ -1,0 +1,132 @@
+/*
+ * keyspace.h -- operations on keys, as command handlers see them.
+ *
+ * A command runs one akv_op: it names the stripes it needs, locks them
+ * (ascending order), looks keys up, stages changes (new entries, deletions,
+ * an expiry change, a flush, a database swap), then commits or aborts.
+ * Nothing a handler stages is visible to anyone until akv_op_commit(), and
+ * a worker killed at any point of it leaves the arena as if the command had
+ * either fully happened or not at all (stripe.c).
+ */
+#ifndef AKV_KEYSPACE_H
+#define AKV_KEYSPACE_H
+
+#include "arena.h"
+#include "table.h"
+
+/* A process's handle on the arena, with its client slot. */
+struct akv_ctx {
+    struct akv_arena *a;
+    int slot;                     /* client slot index */
+    struct akv_client_slot *cs;
+    uint64_t seq;                 /* last transaction number used */
+    int64_t now;                  /* command time snapshot, Unix ms */
+};
+
+struct akv_staged {
+    struct akv_entry *e;
+    uint8_t si;
+    uint8_t kind; /* AKV_CHUNK_NEW or AKV_CHUNK_OLD */
+    uint8_t expired; /* OLD because it expired (counted in stats) */
+};
+
+struct akv_op {
+    struct akv_ctx *ctx;
+    uint64_t want;    /* stripes to lock */
+    uint64_t locked;  /* stripes held */
+    int nst;
+    int cap;                  /* st[] is kept across ops (no allocation) */
+    struct akv_staged *st;
+    struct akv_entry *meta_e;
+    int meta_si;
+    int64_t meta_expire;
+    int flush_pdb;    /* AKV_FLUSH_NONE, AKV_FLUSH_ALL or a physical db */
+    bool swap;
+    uint8_t swap_a, swap_b;
+    uint64_t expired; /* keys found expired during this op */
+};
+
+/* ---- stripe.c: locks, intents, repair */
+static inline int akv_stripe_of(uint32_t hash)
+{
+    return (int)(hash >> (32 - AKV_STRIPE_BITS));
+}
+
+/* Lock stripe si; repairs it first if its last holder died.  Returns 0, or
+ * -ENOTRECOVERABLE if the arena had to be poisoned. */
+int akv_stripe_lock(struct akv_ctx *ctx, int si);
+void akv_stripe_unlock(struct akv_ctx *ctx, int si);
+
+/* Repair stripe si (caller holds its lock, taken with EOWNERDEAD). */
+void akv_stripe_repair_locked(struct akv_arena *a, int si);
+
+/* Run the intent protocol for an op whose changes are staged; the stripes
+ * it touches are locked. */
+void akv_stripe_commit_locked(struct akv_op *op);
+
+/* Consistency check of one stripe (lock held): calls report() per problem
+ * and returns the number found. */
+int akv_stripe_check_locked(struct akv_arena *a, int si,
+                            void (*report)(void *ctx, const char *msg),
+                            void *rctx);
+
+/* ---- keyspace.c: the op API */
+uint32_t akv_key_hash(struct akv_arena *a, const char *key, size_t klen);
+uint8_t akv_pdb(struct akv_arena *a, int ldb);
+
+void akv_op_init(struct akv_op *op, struct akv_ctx *ctx);
+void akv_op_want_key(struct akv_op *op, const char *key, size_t klen);
+void akv_op_want_all(struct akv_op *op);
+/* Lock every wanted stripe, ascending.  Returns 0 or -ENOTRECOVERABLE. */
+int akv_op_lock(struct akv_op *op);
+
+/* Find a live, unexpired key.  An expired key found on the way is staged
+ * for deletion (lazy expiry). */
+struct akv_entry *akv_op_find(struct akv_op *op, int ldb, const char *key,
+                              size_t klen);
+/* Stage a new entry with room for vlen value bytes; the caller fills the
+ * value.  Returns NULL when there is no memory for it. */
+struct akv_entry *akv_op_new(struct akv_op *op, int ldb, const char *key,
+                             size_t klen, size_t vlen, int64_t expire);
+/* Stage the removal of a found entry. */
+void akv_op_del(struct akv_op *op, struct akv_entry *e);
+/* Stage an expiry change of a found entry (0 = persist). */
+void akv_op_set_expire(struct akv_op *op, struct akv_entry *e,
+                       int64_t expire);
+/* Stage emptying a logical db (ldb >= 0) or all of them (ldb < 0). */
+void akv_op_flush(struct akv_op *op, int ldb);
+/* Stage swapping two logical dbs. */
+void akv_op_swapdb(struct akv_op *op, int a, int b);
+/* Whether op has staged anything. */
+static inline bool akv_op_dirty(const struct akv_op *op)
+{
+    return op->nst || op->meta_e || op->flush_pdb != AKV_FLUSH_NONE ||
+           op->swap;
+}
+/* True when there is room for `bytes` more; false when maxmemory or the
+ * arena would be exceeded. */
+bool akv_op_room(struct akv_op *op, size_t bytes);
+
+/* Commit staged changes (if any) and unlock.  */
+void akv_op_commit(struct akv_op *op);
+/* Drop staged new entries and unlock; lazily expired keys are still
+ * deleted. */
+void akv_op_abort(struct akv_op *op);
+
+/* Stripe index of an entry's key. */
+static inline int akv_entry_stripe(const struct akv_entry *e)
+{
+    return akv_stripe_of(e->e_hash);
+}
+
+static inline bool akv_entry_expired(const struct akv_entry *e, int64_t now)
+{
+    int64_t x = atomic_load_explicit(&((struct akv_entry *)e)->e_expire,
+                                     memory_order_relaxed);
+    return x != 0 && now > x;
+}
+
+/* Access clock: hundredths of a second since the arena was created. */
+uint32_t akv_clock(struct akv_arena *a);
+
+#endif

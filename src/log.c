@@ -1,0 +1,97 @@
+/*
+ * log.c -- the log.
+ *
+ * Lines look like Redis's ("pid:role date level-char message") so that
+ * operators' log tooling keeps working.  Under systemd (JOURNAL_STREAM set
+ * and no logfile) each line goes to the journal with its priority as a
+ * structured field instead.
+ */
+#include "build-config.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+#include "akv.h"
+#include "log.h"
+
+static char log_role = 'M';
+static int log_level = AKV_LOG_NOTICE;
+static int log_fd = 2;
+static bool log_journal;
+
+void akv_log_init(char role, int level, const char *logfile)
+{
+    log_role = role;
+    log_level = level;
+    if (logfile && *logfile) {
+        int fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                      0644);
+        if (fd >= 0)
+            log_fd = fd;
+        log_journal = false;
+    } else {
+        log_journal = getenv("JOURNAL_STREAM") != NULL;
+    }
+}
+
+void akv_log_set_level(int level)
+{
+    log_level = level;
+}
+
+static int syslog_priority(int level)
+{
+    switch (level) {
+    case AKV_LOG_DEBUG:
+        return LOG_DEBUG;
+    case AKV_LOG_VERBOSE:
+        return LOG_INFO;
+    case AKV_LOG_NOTICE:
+        return LOG_NOTICE;
+    default:
+        return LOG_WARNING;
+    }
+}
+
+void akv_log(int level, const char *fmt, ...)
+{
+    static const char marks[] = ".-*#";
+    char msg[1024], line[1200];
+    struct timeval tv;
+    struct tm tm;
+    va_list ap;
+    int n;
+
+    if (level < log_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (log_journal) {
+        sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d",
+                        syslog_priority(level), "ARENAKV_ROLE=%c", log_role,
+                        NULL);
+        return;
+    }
+    gettimeofday(&tv, NULL);
+    localtime_r(&tv.tv_sec, &tm);
+    n = snprintf(line, sizeof(line), "%d:%c ", (int)getpid(), log_role);
+    n += (int)strftime(line + n, sizeof(line) - (size_t)n,
+                       "%d %b %Y %H:%M:%S.", &tm);
+    n += snprintf(line + n, sizeof(line) - (size_t)n, "%03d %c %s\n",
+                  (int)(tv.tv_usec / 1000), marks[level > 3 ? 3 : level],
+                  msg);
+    if (n > (int)sizeof(line))
+        n = (int)sizeof(line);
+    if (write(log_fd, line, (size_t)n) < 0) {
+        /* nowhere left to report it */
+    }
+}

@@ -1,0 +1,129 @@
+/*
+ * server.h -- the client (one per worker process), the command table and
+ * the helpers command handlers share.
+ */
+#ifndef AKV_SERVER_H
+#define AKV_SERVER_H
+
+#include "keyspace.h"
+#include "reply.h"
+#include "resp.h"
+
+struct akv_command;
+
+/* A connection, as its worker process sees it.  Process-private: what
+ * other processes need (CLIENT LIST, liveness) is mirrored in the arena's
+ * client slot (ctx.cs). */
+struct akv_client {
+    struct akv_ctx ctx;
+    struct akv_op op;
+    struct akv_reply reply;
+    struct akv_parser parser;
+    int fd_in, fd_out;
+    int db;
+    bool authed;
+    bool close_after_reply;
+    bool shutdown_requested;
+    int argc;
+    const char **argv;
+    const size_t *argl;
+    const struct akv_command *cmd; /* the command (or subcommand) running */
+};
+
+#define AKV_CMD_WRITE 0x01
+#define AKV_CMD_READONLY 0x02
+#define AKV_CMD_DENYOOM 0x04
+#define AKV_CMD_FAST 0x08
+#define AKV_CMD_LOADING 0x10 /* allowed while the dataset loads */
+#define AKV_CMD_NOAUTH 0x20  /* allowed before AUTH */
+#define AKV_CMD_ADMIN 0x40
+#define AKV_CMD_STALE 0x80
+#define AKV_CMD_NOSCRIPT 0x100
+#define AKV_CMD_PUBSUB 0x200
+#define AKV_CMD_KEYSPACE 0x400
+#define AKV_CMD_CONNECTION 0x800
+
+typedef void akv_command_proc(struct akv_client *c);
+
+struct akv_command {
+    const char *name;
+    akv_command_proc *proc;
+    int arity;      /* > 0 exact, < 0 at least -arity */
+    uint32_t flags;
+    int first_key, last_key, key_step;
+    const char *group;   /* COMMAND DOCS group */
+    const char *summary; /* COMMAND DOCS summary */
+    const struct akv_command *subcommands; /* NULL-name terminated */
+    const char *fullname; /* "client|setname" for subcommands */
+};
+
+extern const struct akv_command akv_commands[];
+
+/* Look a command up by name (case-insensitive). */
+const struct akv_command *akv_lookup_command(const char *name, size_t len);
+/* Run the command in c->argc/argv, writing its reply. */
+void akv_dispatch(struct akv_client *c);
+size_t akv_command_count(void);
+
+/* ---- helpers for handlers (reply-then-return on error) */
+int akv_arg_ll(struct akv_client *c, int i, long long *v);
+int akv_arg_ll_msg(struct akv_client *c, int i, long long *v,
+                   const char *msg);
+bool akv_arg_is(const struct akv_client *c, int i, const char *lit);
+void akv_reply_syntax_error(struct akv_client *c);
+void akv_reply_wrong_arity(struct akv_client *c);
+void akv_reply_oom(struct akv_client *c);
+/* Lock the stripe of argv[i]. */
+int akv_lock_key(struct akv_client *c, int i);
+/* Lock the stripes of argv[first], argv[first+step], ... */
+int akv_lock_keys(struct akv_client *c, int first, int last, int step);
+int akv_lock_all(struct akv_client *c);
+struct akv_entry *akv_find_read(struct akv_client *c, int i);
+struct akv_entry *akv_find_write(struct akv_client *c, int i);
+struct akv_entry *akv_find_notouch(struct akv_client *c, int i);
+/* Stage a string value for key argv[ki] (replacing `old` if given). */
+struct akv_entry *akv_put_string(struct akv_client *c, const char *key,
+                                 size_t klen, const char *val, size_t vlen,
+                                 struct akv_entry *old, int64_t expire);
+
+/* ---- handler families */
+/* t_string.c */
+akv_command_proc akv_get_command, akv_set_command, akv_setnx_command,
+    akv_setex_command, akv_psetex_command, akv_getset_command,
+    akv_getdel_command, akv_getex_command, akv_mget_command,
+    akv_mset_command, akv_msetnx_command, akv_append_command,
+    akv_strlen_command, akv_getrange_command, akv_setrange_command,
+    akv_incr_command, akv_decr_command, akv_incrby_command,
+    akv_decrby_command, akv_incrbyfloat_command;
+/* t_keys.c */
+akv_command_proc akv_del_command, akv_exists_command, akv_type_command,
+    akv_rename_command, akv_renamenx_command, akv_keys_command,
+    akv_scan_command, akv_randomkey_command, akv_expire_command,
+    akv_pexpire_command, akv_expireat_command, akv_pexpireat_command,
+    akv_ttl_command, akv_pttl_command, akv_expiretime_command,
+    akv_pexpiretime_command, akv_persist_command, akv_touch_command,
+    akv_object_encoding_command, akv_object_idletime_command,
+    akv_object_freq_command, akv_object_refcount_command,
+    akv_object_help_command, akv_move_command, akv_select_command,
+    akv_swapdb_command, akv_dbsize_command, akv_flushdb_command,
+    akv_flushall_command;
+/* t_server.c */
+akv_command_proc akv_ping_command, akv_echo_command, akv_quit_command,
+    akv_hello_command, akv_auth_command, akv_time_command,
+    akv_shutdown_command, akv_info_command, akv_command_command,
+    akv_command_count_command, akv_command_info_command,
+    akv_command_docs_command, akv_command_list_command,
+    akv_client_id_command, akv_client_setname_command,
+    akv_client_getname_command, akv_client_setinfo_command,
+    akv_client_list_command, akv_client_info_command,
+    akv_client_kill_command, akv_client_help_command,
+    akv_config_get_command, akv_config_set_command,
+    akv_config_resetstat_command, akv_config_rewrite_command,
+    akv_config_help_command, akv_debug_command, akv_lastsave_command,
+    akv_reset_command;
+
+/* Render one CLIENT LIST line for a slot. */
+void akv_client_info_line(struct akv_arena *a, int slot, char *buf,
+                          size_t len);
+
+#endif

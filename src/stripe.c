@@ -1,0 +1,423 @@
+/*
+ * stripe.c -- stripe locks, the intent protocol, and repair after a crash.
+ *
+ * Every mutation of the keyspace runs under the locks of the stripes it
+ * touches and follows one protocol, so that a worker killed at any
+ * instruction leaves something the next locker can finish or undo:
+ *
+ *   1. prepare: each touched stripe's intent gets (client slot, seq) and
+ *      i_state = PREPARED; the op's flush / expiry / swap go there too;
+ *   2. mark:    entries the op inserts get state NEW, those it removes OLD;
+ *   3. commit:  one store, c_commit = seq, in the worker's client slot.
+ *               This is the single point where the op happens: before it,
+ *               the op never happened; after it, it did, on every stripe;
+ *   4. apply:   NEW -> LIVE and linked, OLD -> unlinked and freed, expiry
+ *               set, db emptied, dbs swapped; then intents cleared.
+ *
+ * Repair (the locker saw EOWNERDEAD): the op in flight, if any, is rolled
+ * forward when its commit store happened and back otherwise, by the chunk
+ * states alone.  Then everything derived -- the hash index, free lists,
+ * counters -- is rebuilt from the chunks, so it does not matter where in
+ * a list operation or a rehash step the owner died.  Repair is idempotent:
+ * a repairer that dies is repaired by the next locker.
+ *
+ * The supervisor frees the client slot of a dead worker only after locking
+ * (and so repairing) every stripe, so the commit word a repair consults
+ * always belongs to the worker that wrote the intent.
+ */
+#include "build-config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "fault.h"
+#include "keyspace.h"
+#include "log.h"
+#include "pages.h"
+
+static bool intent_committed(struct akv_arena *a, const struct akv_intent *i)
+{
+    if (atomic_load(&((struct akv_intent *)i)->i_state) != AKV_INTENT_PREPARED)
+        return false;
+    if (i->i_client >= AKV_NSLOTS)
+        return false;
+    return atomic_load(&a->slots[i->i_client].c_commit) >= i->i_seq;
+}
+
+struct repair_ctx {
+    int si;
+    bool committed;
+    const struct akv_intent *in;
+};
+
+static bool flushed_by_intent(const struct repair_ctx *rc,
+                              const struct akv_entry *e)
+{
+    int db = rc->in->i_flush_db;
+    return rc->committed && (db == AKV_FLUSH_ALL || db == (int)e->e_db);
+}
+
+/* Decide each chunk's fate from its state and the intent's outcome. */
+static bool repair_keep(struct akv_arena *a, struct akv_entry *e, void *ctx)
+{
+    struct repair_ctx *rc = ctx;
+    struct akv_stripe *s = &a->stripes[rc->si];
+
+    switch (e->e_state) {
+    case AKV_CHUNK_LIVE:
+        return !flushed_by_intent(rc, e);
+    case AKV_CHUNK_NEW:
+        if (!rc->committed)
+            return false;
+        e->e_state = AKV_CHUNK_LIVE;
+        return true;
+    case AKV_CHUNK_OLD:
+        if (rc->committed)
+            return false;
+        e->e_state = AKV_CHUNK_LIVE;
+        return !flushed_by_intent(rc, e);
+    case AKV_CHUNK_TABLE:
+        return akv_ref_of(a, e) == s->s_table[0];
+    default:
+        return false;
+    }
+}
+
+static void relink(struct akv_arena *a, struct akv_entry *e, void *ctx)
+{
+    int si = *(int *)ctx;
+    struct akv_stripe *s = &a->stripes[si];
+
+    if (e->e_state != AKV_CHUNK_LIVE)
+        return;
+    akv_table_link_locked(a, si, e);
+    s->s_keys[e->e_db]++;
+    if (atomic_load(&e->e_expire))
+        s->s_expires[e->e_db]++;
+}
+
+static void repair_meta(struct akv_arena *a, struct akv_intent *in,
+                        bool committed, int si)
+{
+    if (!committed)
+        return;
+    if (in->i_meta_ref) {
+        struct akv_entry *e = akv_ref_at(a, in->i_meta_ref);
+        if (e->e_state == AKV_CHUNK_LIVE || e->e_state == AKV_CHUNK_OLD ||
+            e->e_state == AKV_CHUNK_NEW)
+            atomic_store(&e->e_expire, in->i_meta_expire);
+    }
+    if (si == 0 && in->i_swap) {
+        a->hdr->h_dbmap[in->i_swap_a] = in->i_pad[0];
+        a->hdr->h_dbmap[in->i_swap_b] = in->i_pad[1];
+    }
+}
+
+static void clear_intent(struct akv_intent *in)
+{
+    in->i_meta_ref = 0;
+    in->i_flush_db = AKV_FLUSH_NONE;
+    in->i_swap = 0;
+    atomic_store(&in->i_state, AKV_INTENT_NONE);
+}
+
+void akv_stripe_repair_locked(struct akv_arena *a, int si)
+{
+    struct akv_stripe *s = &a->stripes[si];
+    struct akv_intent *in = &s->s_intent;
+    struct repair_ctx rc = {si, intent_committed(a, in), in};
+    bool prepared = atomic_load(&in->i_state) == AKV_INTENT_PREPARED;
+
+    repair_meta(a, in, rc.committed, si);
+    akv_pages_rebuild_stripe_locked(a, si, repair_keep, &rc);
+    akv_table_reset_locked(a, si);
+    memset(s->s_keys, 0, sizeof(s->s_keys));
+    memset(s->s_expires, 0, sizeof(s->s_expires));
+    akv_pages_visit_stripe_locked(a, si, relink, &si);
+    clear_intent(in);
+    s->s_repairs++;
+    atomic_fetch_add(&a->hdr->h_stats.st_repairs, 1);
+    akv_log(AKV_LOG_WARNING,
+            "Repaired stripe %d after its holder died (%s, %llu keys)", si,
+            !prepared ? "no operation in flight"
+                      : rc.committed ? "operation rolled forward"
+                                     : "operation rolled back",
+            (unsigned long long)s->s_count);
+}
+
+int akv_stripe_lock(struct akv_ctx *ctx, int si)
+{
+    struct akv_arena *a = ctx->a;
+    struct akv_stripe *s = &a->stripes[si];
+    int r = pthread_mutex_lock(&s->s_mutex);
+
+    if (akv_likely(r == 0))
+        goto locked;
+    if (r == EOWNERDEAD) {
+        akv_stripe_repair_locked(a, si);
+        pthread_mutex_consistent(&s->s_mutex);
+        goto locked;
+    }
+    atomic_store(&a->hdr->h_state, AKV_STATE_POISONED);
+    akv_log(AKV_LOG_WARNING, "Stripe %d cannot be recovered (%s): arena "
+            "poisoned", si, strerror(r));
+    return -ENOTRECOVERABLE;
+locked:
+    akv_table_rehash_step_locked(a, si, 1);
+    return 0;
+}
+
+void akv_stripe_unlock(struct akv_ctx *ctx, int si)
+{
+    pthread_mutex_unlock(&ctx->a->stripes[si].s_mutex);
+}
+
+/* ------------------------------------------------------------ commit */
+
+static uint64_t touched_stripes(const struct akv_op *op)
+{
+    uint64_t m = 0;
+
+    for (int i = 0; i < op->nst; i++)
+        m |= 1ULL << op->st[i].si;
+    if (op->meta_e)
+        m |= 1ULL << op->meta_si;
+    if (op->flush_pdb != AKV_FLUSH_NONE)
+        m |= op->locked;
+    if (op->swap)
+        m |= 1ULL;
+    return m;
+}
+
+static void prepare(struct akv_op *op, uint64_t touched, uint64_t seq)
+{
+    struct akv_arena *a = op->ctx->a;
+
+    for (int si = 0; si < AKV_NSTRIPES; si++) {
+        struct akv_intent *in = &a->stripes[si].s_intent;
+        if (!(touched & (1ULL << si)))
+            continue;
+        in->i_client = (uint32_t)op->ctx->slot;
+        in->i_seq = seq;
+        in->i_flush_db = op->flush_pdb;
+        in->i_meta_ref = 0;
+        in->i_swap = 0;
+        if (op->meta_e && op->meta_si == si) {
+            in->i_meta_ref = akv_ref_of(a, op->meta_e);
+            in->i_meta_expire = op->meta_expire;
+        }
+        if (op->swap && si == 0) {
+            in->i_swap_a = op->swap_a;
+            in->i_swap_b = op->swap_b;
+            in->i_pad[0] = a->hdr->h_dbmap[op->swap_b];
+            in->i_pad[1] = a->hdr->h_dbmap[op->swap_a];
+            in->i_swap = 1;
+        }
+        atomic_store(&in->i_state, AKV_INTENT_PREPARED);
+    }
+}
+
+static void apply_old(struct akv_arena *a, int si, struct akv_entry *e)
+{
+    struct akv_stripe *s = &a->stripes[si];
+
+    akv_table_unlink_locked(a, si, e);
+    s->s_keys[e->e_db]--;
+    if (atomic_load(&e->e_expire))
+        s->s_expires[e->e_db]--;
+    akv_chunk_free_locked(a, si, e);
+}
+
+static void apply_new(struct akv_arena *a, int si, struct akv_entry *e)
+{
+    struct akv_stripe *s = &a->stripes[si];
+
+    e->e_state = AKV_CHUNK_LIVE;
+    akv_table_link_locked(a, si, e);
+    s->s_keys[e->e_db]++;
+    if (atomic_load(&e->e_expire))
+        s->s_expires[e->e_db]++;
+}
+
+static void apply_meta(struct akv_op *op)
+{
+    struct akv_stripe *s = &op->ctx->a->stripes[op->meta_si];
+    struct akv_entry *e = op->meta_e;
+    bool had = atomic_load(&e->e_expire) != 0;
+
+    atomic_store(&e->e_expire, op->meta_expire);
+    if (had && !op->meta_expire)
+        s->s_expires[e->e_db]--;
+    else if (!had && op->meta_expire)
+        s->s_expires[e->e_db]++;
+}
+
+struct flush_ctx {
+    int pdb;
+};
+
+static void flush_one(struct akv_arena *a, int si, struct akv_entry *e,
+                      void *ctx)
+{
+    struct flush_ctx *fc = ctx;
+
+    if (fc->pdb == AKV_FLUSH_ALL || fc->pdb == e->e_db)
+        apply_old(a, si, e);
+}
+
+static void apply_flush(struct akv_arena *a, int si, int pdb)
+{
+    struct akv_stripe *s = &a->stripes[si];
+    struct flush_ctx fc = {pdb};
+
+    if (pdb == AKV_FLUSH_ALL && s->s_table[0]) {
+        /* Everything goes: finish any rehash first so one pass sees all. */
+        while (s->s_rehashidx >= 0)
+            akv_table_rehash_step_locked(a, si, 100);
+    }
+    akv_table_foreach_locked(a, si, flush_one, &fc);
+    akv_table_maybe_shrink_locked(a, si);
+}
+
+static void apply(struct akv_op *op, uint64_t touched)
+{
+    struct akv_arena *a = op->ctx->a;
+
+    for (int i = 0; i < op->nst; i++) {
+        if (i == op->nst / 2)
+            AKV_FAULT("applied-half");
+        if (op->st[i].kind == AKV_CHUNK_OLD)
+            apply_old(a, op->st[i].si, op->st[i].e);
+    }
+    for (int i = 0; i < op->nst; i++)
+        if (op->st[i].kind == AKV_CHUNK_NEW)
+            apply_new(a, op->st[i].si, op->st[i].e);
+    if (op->meta_e)
+        apply_meta(op);
+    if (op->flush_pdb != AKV_FLUSH_NONE)
+        for (int si = 0; si < AKV_NSTRIPES; si++)
+            if (touched & (1ULL << si))
+                apply_flush(a, si, op->flush_pdb);
+    if (op->swap) {
+        struct akv_intent *in = &a->stripes[0].s_intent;
+        a->hdr->h_dbmap[in->i_swap_a] = in->i_pad[0];
+        a->hdr->h_dbmap[in->i_swap_b] = in->i_pad[1];
+    }
+}
+
+void akv_stripe_commit_locked(struct akv_op *op)
+{
+    struct akv_arena *a = op->ctx->a;
+    uint64_t touched = touched_stripes(op);
+    uint64_t seq = ++op->ctx->seq;
+
+    prepare(op, touched, seq);
+    AKV_FAULT("intent-prepared");
+    for (int i = 0; i < op->nst; i++)
+        op->st[i].e->e_state = op->st[i].kind;
+    AKV_FAULT("marked");
+    atomic_store(&op->ctx->cs->c_commit, seq);
+    AKV_FAULT("committed");
+    apply(op, touched);
+    AKV_FAULT("applied");
+    for (int si = 0; si < AKV_NSTRIPES; si++)
+        if (touched & (1ULL << si))
+            clear_intent(&a->stripes[si].s_intent);
+}
+
+/* ------------------------------------------------------------ checker */
+
+struct check_ctx {
+    struct akv_arena *a;
+    int si;
+    uint64_t live, chained;
+    uint32_t keys[AKV_MAX_DBS], expires[AKV_MAX_DBS];
+    void (*report)(void *, const char *);
+    void *rctx;
+    int problems;
+};
+
+static void problem(struct check_ctx *cc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void problem(struct check_ctx *cc, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    int n;
+
+    n = snprintf(buf, sizeof(buf), "stripe %d: ", cc->si);
+    va_start(ap, fmt);
+    vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+    va_end(ap);
+    cc->report(cc->rctx, buf);
+    cc->problems++;
+}
+
+static void check_chunk(struct akv_arena *a, struct akv_entry *e, void *ctx)
+{
+    struct check_ctx *cc = ctx;
+
+    switch (e->e_state) {
+    case AKV_CHUNK_LIVE:
+        cc->live++;
+        if (akv_entry_stripe(e) != cc->si)
+            problem(cc, "entry in the wrong stripe");
+        break;
+    case AKV_CHUNK_TABLE:
+        if (akv_ref_of(a, e) != a->stripes[cc->si].s_table[0] &&
+            akv_ref_of(a, e) != a->stripes[cc->si].s_table[1])
+            problem(cc, "orphan bucket array");
+        break;
+    default:
+        problem(cc, "chunk in state %d with no operation in flight",
+                e->e_state);
+    }
+}
+
+static void check_chained(struct akv_arena *a, int si, struct akv_entry *e,
+                          void *ctx)
+{
+    struct check_ctx *cc = ctx;
+
+    (void)si;
+    cc->chained++;
+    if (e->e_state != AKV_CHUNK_LIVE)
+        problem(cc, "chain holds a chunk in state %d", e->e_state);
+    if (akv_table_find_locked(a, cc->si, e->e_db, e->e_data, e->e_klen,
+                              e->e_hash) != e)
+        problem(cc, "entry not found by its own key (bad bucket or dup)");
+    cc->keys[e->e_db]++;
+    if (atomic_load(&e->e_expire))
+        cc->expires[e->e_db]++;
+}
+
+int akv_stripe_check_locked(struct akv_arena *a, int si,
+                            void (*report)(void *ctx, const char *msg),
+                            void *rctx)
+{
+    struct akv_stripe *s = &a->stripes[si];
+    struct check_ctx cc = {.a = a, .si = si, .report = report,
+                           .rctx = rctx};
+
+    if (atomic_load(&s->s_intent.i_state) != AKV_INTENT_NONE)
+        problem(&cc, "intent left in flight");
+    akv_pages_visit_stripe_locked(a, si, check_chunk, &cc);
+    akv_table_foreach_locked(a, si, check_chained, &cc);
+    if (cc.live != cc.chained)
+        problem(&cc, "%llu live entries, %llu reachable",
+                (unsigned long long)cc.live, (unsigned long long)cc.chained);
+    if (s->s_count != cc.chained)
+        problem(&cc, "count says %llu, table holds %llu",
+                (unsigned long long)s->s_count,
+                (unsigned long long)cc.chained);
+    for (int db = 0; db < AKV_MAX_DBS; db++) {
+        if (s->s_keys[db] != cc.keys[db])
+            problem(&cc, "db %d: %u keys counted, %u found", db,
+                    s->s_keys[db], cc.keys[db]);
+        if (s->s_expires[db] != cc.expires[db])
+            problem(&cc, "db %d: %u expires counted, %u found", db,
+                    s->s_expires[db], cc.expires[db]);
+    }
+    return cc.problems;
+}

@@ -1,0 +1,510 @@
+/*
+ * supervisor.c -- arenakv-server: owns the arena and everything long-lived.
+ *
+ * Start-up: read the configuration, create the arena or re-attach the live
+ * one left by a previous run (so a restart never reloads data), claim a
+ * client slot of its own, mark the arena READY and tell systemd.  With a
+ * port it listens and forks a worker per accepted connection (the child
+ * runs the very same akv_worker_serve() that arenakv-worker runs).  Its
+ * timer reaps the client slots of workers that died, wherever they came
+ * from.  SIGTERM, SIGINT or SHUTDOWN stop it cleanly; the arena stays in
+ * tmpfs for the next start.
+ */
+#include "build-config.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "clients.h"
+#include "keyspace.h"
+#include "log.h"
+#include "pages.h"
+#include "worker.h"
+
+#define MAX_LISTENERS 8
+
+struct supervisor {
+    struct akv_config cfg;
+    struct akv_arena arena;
+    struct akv_ctx ctx;
+    char arena_path[AKV_CFG_PATH];
+    int lfd[MAX_LISTENERS];
+    int nlfd;
+    int sigfd;
+    int nchildren;
+    bool reset_arena;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: arenakv-server [/path/to/arenakv.conf] [--name value ...]\n"
+"       arenakv-server --check-arena FILE\n"
+"       arenakv-server --help | --version\n"
+"\n"
+"A Redis-compatible key-value server: one worker process per connection,\n"
+"all data in one shared-memory arena.\n"
+"\n"
+"Options take redis.conf names, for example:\n"
+"  --port 6379            TCP port (0: do not listen; systemd socket\n"
+"                         activation then starts arenakv-worker)\n"
+"  --bind 127.0.0.1       addresses to listen on\n"
+"  --dir DIR              working directory for data files\n"
+"  --arena FILE           the shared arena (default /dev/shm/arenakv-PORT,\n"
+"                         or $RUNTIME_DIRECTORY/arenakv-PORT)\n"
+"  --arena-size SIZE      arena file size (default: automatic)\n"
+"  --maxmemory SIZE       memory limit for data (e.g. 100mb)\n"
+"  --databases N          number of databases (default 16)\n"
+"  --daemonize yes|no     run in the background\n"
+"  --logfile FILE         log file (default: stderr or the journal)\n"
+"  --loglevel LEVEL       debug, verbose, notice, warning\n"
+"  --reset-arena yes      discard a live arena and start empty\n"
+"\n"
+"  --check-arena FILE     check an arena's consistency and exit\n"
+"                         (0: clean, 1: problems found)\n"
+"\n"
+"See arenakv-server(8) and arenakv.conf(5).\n");
+}
+
+/* ------------------------------------------------------------ arena */
+
+static uint64_t automatic_arena_size(const char *path, int64_t maxmemory)
+{
+    char dir[AKV_CFG_PATH];
+    struct statvfs vfs;
+    uint64_t size = 8ULL << 30, avail;
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash && slash != dir)
+        *slash = '\0';
+    if (maxmemory > 0)
+        size = AKV_MAX((uint64_t)maxmemory + (uint64_t)maxmemory / 4 +
+                           (64ULL << 20),
+                       AKV_MIN_ARENA_SIZE);
+    if (statvfs(dir, &vfs) == 0) {
+        avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+        if (avail && size > avail)
+            size = AKV_MAX(avail - avail / 16, AKV_MIN_ARENA_SIZE);
+    }
+    return AKV_MIN(size, AKV_MAX_ARENA_SIZE);
+}
+
+static void describe_arena(struct supervisor *s, const char *how)
+{
+    struct akv_arena *a = &s->arena;
+    unsigned long long keys = 0;
+
+    for (int si = 0; si < AKV_NSTRIPES; si++)
+        keys += a->stripes[si].s_count;
+    akv_log(AKV_LOG_NOTICE, "%s arena %s (%llu MB, %llu keys)", how,
+            s->arena_path, (unsigned long long)(a->size >> 20), keys);
+}
+
+/* Lock every stripe once so that anything a dead process left behind is
+ * repaired before we serve. */
+static void sweep_stripes(struct supervisor *s)
+{
+    for (int si = 0; si < AKV_NSTRIPES; si++)
+        if (akv_stripe_lock(&s->ctx, si) == 0)
+            akv_stripe_unlock(&s->ctx, si);
+}
+
+static int open_arena(struct supervisor *s)
+{
+    const char *err = NULL;
+    int r;
+
+    if (!s->reset_arena) {
+        r = akv_arena_attach(&s->arena, s->arena_path, &err);
+        if (r == 0) {
+            /* The live arena keeps its data; this run's settings win
+             * except those fixed when it was made (databases, size). */
+            int64_t dbs = s->arena.hdr->h_cfg.databases;
+            s->arena.hdr->h_cfg = s->cfg;
+            s->arena.hdr->h_cfg.databases = dbs;
+            describe_arena(s, "Re-attached live");
+            return 0;
+        }
+        if (r != -ENOENT) {
+            akv_log(AKV_LOG_WARNING, "Cannot attach %s: %s (start with "
+                    "--reset-arena yes to discard it)", s->arena_path, err);
+            return -1;
+        }
+    }
+    r = akv_arena_create(&s->arena, s->arena_path,
+                         s->cfg.arena_size > 0
+                             ? (uint64_t)s->cfg.arena_size
+                             : automatic_arena_size(s->arena_path,
+                                                    s->cfg.maxmemory),
+                         &s->cfg, &err);
+    if (r < 0) {
+        akv_log(AKV_LOG_WARNING, "Cannot create arena %s: %s (%s)",
+                s->arena_path, err, strerror(-r));
+        return -1;
+    }
+    describe_arena(s, "Created new");
+    return 0;
+}
+
+/* ------------------------------------------------------------ sockets */
+
+static int listen_on(struct supervisor *s, const char *host, bool optional)
+{
+    struct addrinfo hints, *res, *ai;
+    char port[16];
+    int r, one = 1, bound = 0;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+    snprintf(port, sizeof(port), "%lld", (long long)s->cfg.port);
+    if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+        akv_log(AKV_LOG_WARNING, "Invalid bind address '%s': %s", host,
+                gai_strerror(r));
+        return optional ? 0 : -1;
+    }
+    for (ai = res; ai && s->nlfd < MAX_LISTENERS; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+            listen(fd, (int)s->cfg.tcp_backlog) < 0) {
+            if (!optional)
+                akv_log(AKV_LOG_WARNING, "Could not create server TCP "
+                        "listening socket %s:%s: %s", host, port,
+                        strerror(errno));
+            close(fd);
+            continue;
+        }
+        s->lfd[s->nlfd++] = fd;
+        bound++;
+    }
+    freeaddrinfo(res);
+    return bound || optional ? 0 : -1;
+}
+
+static int open_listeners(struct supervisor *s)
+{
+    char bind[AKV_CFG_STR];
+    char *save = NULL, *tok;
+
+    if (s->cfg.port == 0)
+        return 0;
+    snprintf(bind, sizeof(bind), "%s", s->cfg.bind[0] ? s->cfg.bind : "*");
+    for (tok = strtok_r(bind, " ", &save); tok;
+         tok = strtok_r(NULL, " ", &save)) {
+        bool optional = tok[0] == '-';
+        const char *host = optional ? tok + 1 : tok;
+        if (strcmp(host, "*") == 0)
+            host = "0.0.0.0";
+        else if (strcmp(host, "::*") == 0)
+            host = "::";
+        if (listen_on(s, host, optional) < 0)
+            return -1;
+    }
+    if (s->nlfd == 0) {
+        akv_log(AKV_LOG_WARNING, "Failed listening on port %lld (tcp), "
+                "aborting.", (long long)s->cfg.port);
+        return -1;
+    }
+    return 0;
+}
+
+static void close_listeners(struct supervisor *s)
+{
+    for (int i = 0; i < s->nlfd; i++)
+        close(s->lfd[i]);
+    s->nlfd = 0;
+}
+
+/* ------------------------------------------------------------ workers */
+
+static void spawn_worker(struct supervisor *s, int lfd)
+{
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    pid_t pid;
+
+    if (fd < 0)
+        return;
+    pid = fork();
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        close(s->sigfd);
+        close_listeners(s);
+        akv_log_init('C', (int)s->cfg.loglevel, s->cfg.logfile);
+        _exit(akv_worker_serve(&s->arena, fd, fd));
+    }
+    if (pid < 0)
+        akv_log(AKV_LOG_WARNING, "fork failed: %s", strerror(errno));
+    else
+        s->nchildren++;
+    close(fd);
+}
+
+static void reap_children(struct supervisor *s)
+{
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        s->nchildren--;
+        if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+            akv_log(AKV_LOG_NOTICE, "Worker %d killed by signal %d", (int)pid,
+                    WTERMSIG(status));
+    }
+}
+
+static void periodic(struct supervisor *s)
+{
+    int n = akv_reap_dead_slots(&s->ctx);
+
+    if (n)
+        akv_log(AKV_LOG_VERBOSE, "Reaped %d dead client slot(s)", n);
+}
+
+/* ------------------------------------------------------------ main loop */
+
+static bool handle_signal(struct supervisor *s)
+{
+    struct signalfd_siginfo si;
+
+    while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGCHLD) {
+            reap_children(s);
+        } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            akv_log(AKV_LOG_WARNING, "Received %s scheduling shutdown...",
+                    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void serve(struct supervisor *s)
+{
+    int64_t next_tick = 0;
+
+    for (;;) {
+        struct pollfd pfd[MAX_LISTENERS + 1];
+        int period = (int)(1000 / AKV_MAX(s->arena.hdr->h_cfg.hz, 1));
+        int64_t now = akv_monotonic_ms();
+
+        pfd[0].fd = s->sigfd;
+        pfd[0].events = POLLIN;
+        for (int i = 0; i < s->nlfd; i++) {
+            pfd[i + 1].fd = s->lfd[i];
+            pfd[i + 1].events = POLLIN;
+        }
+        if (now >= next_tick) {
+            periodic(s);
+            next_tick = now + period;
+        }
+        if (poll(pfd, (nfds_t)s->nlfd + 1, (int)(next_tick - now)) < 0 &&
+            errno != EINTR)
+            break;
+        if ((pfd[0].revents & POLLIN) && !handle_signal(s))
+            break;
+        for (int i = 0; i < s->nlfd; i++)
+            if (pfd[i + 1].revents & POLLIN)
+                spawn_worker(s, s->lfd[i]);
+    }
+}
+
+static void stop_workers(struct supervisor *s)
+{
+    int64_t deadline = akv_monotonic_ms() + 5000;
+
+    if (s->nchildren <= 0)
+        return;
+    signal(SIGTERM, SIG_IGN);
+    kill(0, SIGTERM);
+    while (s->nchildren > 0 && akv_monotonic_ms() < deadline) {
+        if (waitpid(-1, NULL, 0) > 0)
+            s->nchildren--;
+        else if (errno == ECHILD)
+            break;
+    }
+}
+
+static int setup_signals(struct supervisor *s)
+{
+    sigset_t set;
+
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    return s->sigfd < 0 ? -1 : 0;
+}
+
+static void write_pidfile(struct supervisor *s)
+{
+    FILE *f;
+
+    if (!s->cfg.pidfile[0])
+        return;
+    if ((f = fopen(s->cfg.pidfile, "w")) != NULL) {
+        fprintf(f, "%d\n", (int)getpid());
+        fclose(f);
+    }
+}
+
+/* ------------------------------------------------------------ checker */
+
+static void print_problem(void *ctx, const char *msg)
+{
+    (void)ctx;
+    printf("%s\n", msg);
+}
+
+static int check_arena(const char *path)
+{
+    struct akv_arena a;
+    struct akv_ctx ctx = {0};
+    const char *err;
+    int problems = 0, slot;
+
+    akv_log_init('K', AKV_LOG_WARNING, NULL);
+    if (akv_arena_attach(&a, path, &err) < 0) {
+        fprintf(stderr, "arenakv-server: %s: %s\n", path, err);
+        return 2;
+    }
+    ctx.a = &a;
+    slot = akv_slot_claim(&a);
+    ctx.slot = slot;
+    ctx.cs = slot >= 0 ? &a.slots[slot] : NULL;
+    for (int si = 0; si < AKV_NSTRIPES; si++) {
+        if (akv_stripe_lock(&ctx, si) < 0) {
+            printf("stripe %d: not recoverable\n", si);
+            problems++;
+            continue;
+        }
+        problems += akv_stripe_check_locked(&a, si, print_problem, NULL);
+        akv_stripe_unlock(&ctx, si);
+    }
+    problems += akv_pages_check(&a, print_problem, NULL);
+    if (slot >= 0)
+        akv_slot_release(&a, slot);
+    printf("%s: %d problem(s)\n", path, problems);
+    return problems ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ main */
+
+static int parse_args(struct supervisor *s, int argc, char **argv)
+{
+    char err[512];
+    int out = 0;
+
+    /* Strip our own non-config flags before the redis-style parsing. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--reset-arena") == 0 && i + 1 < argc) {
+            s->reset_arena = strcasecmp(argv[i + 1], "yes") == 0;
+            i++;
+            continue;
+        }
+        argv[++out] = argv[i];
+    }
+    akv_config_defaults(&s->cfg);
+    if (akv_config_load_argv(&s->cfg, out + 1, argv, err, sizeof(err)) < 0) {
+        fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (arenakv %s) ***\n"
+                "%s\n", PACKAGE_VERSION, err);
+        return -1;
+    }
+    if (s->cfg.arena[0])
+        snprintf(s->arena_path, sizeof(s->arena_path), "%s", s->cfg.arena);
+    else
+        akv_arena_default_path(s->arena_path, sizeof(s->arena_path),
+                               (int)s->cfg.port);
+    return 0;
+}
+
+static int start(struct supervisor *s)
+{
+    if (s->cfg.dir[0] && chdir(s->cfg.dir) < 0) {
+        akv_log(AKV_LOG_WARNING, "Can't chdir to '%s': %s", s->cfg.dir,
+                strerror(errno));
+        return -1;
+    }
+    if (setup_signals(s) < 0 || open_arena(s) < 0)
+        return -1;
+    s->ctx.a = &s->arena;
+    s->ctx.slot = akv_slot_claim(&s->arena);
+    if (s->ctx.slot < 0) {
+        akv_log(AKV_LOG_WARNING, "No free client slot for the supervisor");
+        return -1;
+    }
+    s->ctx.cs = &s->arena.slots[s->ctx.slot];
+    s->ctx.cs->c_flags |= 1; /* not a client: hidden from CLIENT LIST */
+    atomic_store(&s->arena.hdr->h_supervisor_pid, getpid());
+    sweep_stripes(s);
+    akv_reap_dead_slots(&s->ctx);
+    return open_listeners(s);
+}
+
+int main(int argc, char **argv)
+{
+    static struct supervisor s;
+
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))) {
+        printf("arenakv-server %s (Redis %s compatible)\n", PACKAGE_VERSION,
+               AKV_REDIS_COMPAT_VERSION);
+        return 0;
+    }
+    if (argc == 3 && !strcmp(argv[1], "--check-arena"))
+        return check_arena(argv[2]);
+    if (parse_args(&s, argc, argv) < 0)
+        return 1;
+    if (s.cfg.daemonize && daemon(1, 0) < 0)
+        return 1;
+    akv_log_init('M', (int)s.cfg.loglevel, s.cfg.logfile);
+    akv_log(AKV_LOG_NOTICE, "arenakv %s starting (pid %d)", PACKAGE_VERSION,
+            (int)getpid());
+    if (start(&s) < 0) {
+        sd_notify(0, "STATUS=Failed to start");
+        return 1;
+    }
+    write_pidfile(&s);
+    atomic_store(&s.arena.hdr->h_state, AKV_STATE_READY);
+    akv_log(AKV_LOG_NOTICE, "Ready to accept connections%s%lld",
+            s.cfg.port ? " on port " : " (no TCP port; socket activation)",
+            s.cfg.port ? (long long)s.cfg.port : 0LL);
+    sd_notify(0, "READY=1\nSTATUS=Ready to accept connections");
+    serve(&s);
+    sd_notify(0, "STOPPING=1");
+    close_listeners(&s);
+    stop_workers(&s);
+    akv_slot_release(&s.arena, s.ctx.slot);
+    if (s.cfg.pidfile[0])
+        unlink(s.cfg.pidfile);
+    akv_log(AKV_LOG_WARNING, "arenakv is now ready to exit, bye bye...");
+    return 0;
+}

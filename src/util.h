@@ -1,0 +1,35 @@
+/*
+ * util.h -- small helpers without state: hashing, number <-> text as Redis
+ * does it, glob matching, randomness.
+ */
+#ifndef AKV_UTIL_H
+#define AKV_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+uint32_t akv_hash(const void *key, size_t len, uint64_t seed);
+uint64_t akv_random_u64(void);
+
+/* Strict integer parsing as Redis's string2ll: no spaces, no '+', no
+ * leading zeros, fits in int64.  Returns true on success. */
+bool akv_str2ll(const char *s, size_t len, long long *out);
+/* Decimal text of v; returns its length (buf needs 21 bytes). */
+int akv_ll2str(char *buf, long long v);
+/* Parse a long double as Redis's string2ld (used by INCRBYFLOAT). */
+bool akv_str2ld(const char *s, size_t len, long double *out);
+/* Format as Redis's ld2string in LD_STR_HUMAN mode; returns length. */
+int akv_ld2str(char *buf, size_t len, long double v);
+/* Parse a double as Redis's string2d / getDoubleFromObject. */
+bool akv_str2d(const char *s, size_t len, double *out);
+/* Format a double for RESP replies (%.17g, inf/-inf/nan rules). */
+int akv_d2str(char *buf, size_t len, double v);
+
+/* Redis's stringmatchlen(): glob with * ? [..] and \ escapes. */
+bool akv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
+                    bool nocase);
+
+bool akv_strcaseeq(const char *a, size_t alen, const char *lit);
+
+#endif
