@@ -9,6 +9,7 @@
  */
 #include "build-config.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,7 +489,7 @@ static int parse_scan_cursor(struct akv_client *c, uint64_t *cur)
 {
     char buf[32], *end;
 
-    if (c->argl[1] >= sizeof(buf))
+    if (c->argl[1] >= sizeof(buf) || isspace((unsigned char)c->argv[1][0]))
         goto bad;
     memcpy(buf, c->argv[1], c->argl[1]);
     buf[c->argl[1]] = '\0';

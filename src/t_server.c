@@ -296,17 +296,69 @@ void akv_client_info_command(struct akv_client *c)
     akv_reply_verbatim(&c->reply, line, strlen(line), "txt");
 }
 
+/* CLIENT LIST [TYPE type] [ID id...]: which slots to list.  Every
+ * connection here is a normal client, so other types list nothing. */
+static int client_list_filter(struct akv_client *c, bool *normal,
+                              bool *by_id)
+{
+    *normal = true;
+    *by_id = false;
+    if (c->argc == 4 && akv_arg_is(c, 2, "type")) {
+        if (akv_arg_is(c, 3, "normal"))
+            return 0;
+        if (akv_arg_is(c, 3, "master") || akv_arg_is(c, 3, "replica") ||
+            akv_arg_is(c, 3, "slave") || akv_arg_is(c, 3, "pubsub")) {
+            *normal = false;
+            return 0;
+        }
+        akv_reply_errorf(&c->reply, "ERR Unknown client type '%s'",
+                         c->argv[3]);
+        return AKV_ERR;
+    }
+    if (c->argc > 3 && akv_arg_is(c, 2, "id")) {
+        for (int j = 3; j < c->argc; j++) {
+            long long id;
+            if (!akv_str2ll(c->argv[j], c->argl[j], &id) || id < 1) {
+                akv_reply_error(&c->reply, "ERR Invalid client ID");
+                return AKV_ERR;
+            }
+        }
+        *by_id = true;
+        return 0;
+    }
+    if (c->argc != 2) {
+        akv_reply_syntax_error(c);
+        return AKV_ERR;
+    }
+    return 0;
+}
+
+static bool id_listed(struct akv_client *c, uint64_t id)
+{
+    for (int j = 3; j < c->argc; j++) {
+        long long v;
+        if (akv_str2ll(c->argv[j], c->argl[j], &v) && (uint64_t)v == id)
+            return true;
+    }
+    return false;
+}
+
 void akv_client_list_command(struct akv_client *c)
 {
     struct akv_arena *a = c->ctx.a;
     char line[1024];
     char *out = NULL;
     size_t n = 0, cap = 0;
+    bool normal, by_id;
 
-    for (int i = 0; i < AKV_NSLOTS; i++) {
+    if (client_list_filter(c, &normal, &by_id) < 0)
+        return;
+    for (int i = 0; i < AKV_NSLOTS && normal; i++) {
         size_t l;
         if (!atomic_load_explicit(&a->slots[i].c_pid, memory_order_relaxed) ||
             (a->slots[i].c_flags & 1))
+            continue;
+        if (by_id && !id_listed(c, a->slots[i].c_id))
             continue;
         akv_client_info_line(a, i, line, sizeof(line));
         l = strlen(line);

@@ -223,13 +223,13 @@ void akv_getex_command(struct akv_client *c)
 
     if (parse_set_options(c, 2, FOR_GETEX, &flags, &ei) < 0)
         return;
-    if (ei && expire_from_arg(c, ei, flags, &expire) < 0)
-        return;
     if (akv_lock_key(c, 1) < 0)
         return;
     e = akv_find_read(c, 1);
-    if (!e) {
-        akv_reply_null(&c->reply);
+    /* As Redis: a missing key answers null before the time is parsed. */
+    if (!e || (ei && expire_from_arg(c, ei, flags, &expire) < 0)) {
+        if (!e)
+            akv_reply_null(&c->reply);
         akv_op_commit(&c->op);
         return;
     }

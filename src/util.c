@@ -169,7 +169,8 @@ bool akv_str2ld(const char *s, size_t len, long double *out)
         return false;
     errno = 0;
     v = strtold(buf, &eptr);
-    if (*eptr != '\0' || (errno == ERANGE && (v == HUGE_VALL ||
+    if (*eptr != '\0' || (size_t)(eptr - buf) != len ||
+        (errno == ERANGE && (v == HUGE_VALL ||
                                               v == -HUGE_VALL ||
                                               fpclassify(v) == FP_ZERO)) ||
         isnan(v))
@@ -221,7 +222,8 @@ bool akv_str2d(const char *s, size_t len, double *out)
         return false;
     errno = 0;
     v = strtod(buf, &eptr);
-    if (*eptr != '\0' || (errno == ERANGE && (v == HUGE_VAL ||
+    if (*eptr != '\0' || (size_t)(eptr - buf) != len ||
+        (errno == ERANGE && (v == HUGE_VAL ||
                                               v == -HUGE_VAL ||
                                               fpclassify(v) == FP_ZERO)) ||
         isnan(v))
