@@ -38,7 +38,9 @@
 static uint32_t class_sizes[AKV_NCLASSES];
 static int nclasses;
 
-static void build_classes(void)
+/* The class table is the same in every process; build it before main()
+ * so that every path (allocation, free, repair) can rely on it. */
+__attribute__((constructor)) static void build_classes(void)
 {
     size_t sz = 32;
 
@@ -55,18 +57,11 @@ static void build_classes(void)
         class_sizes[nclasses++] = AKV_MAX_SLAB_CHUNK;
 }
 
-static inline void ensure_classes(void)
-{
-    if (akv_unlikely(nclasses == 0))
-        build_classes();
-}
-
 /* Smallest class that holds `bytes`, or -1 for a run. */
 static int class_for(size_t bytes)
 {
     int lo = 0, hi;
 
-    ensure_classes();
     if (bytes <= 32)
         return 0;
     if (bytes <= 128)
@@ -306,7 +301,6 @@ static void run_free(struct akv_arena *a, uint32_t idx, uint32_t n)
 int akv_pages_init(struct akv_arena *a)
 {
     (void)a; /* a zero-filled page table is all free and untouched */
-    ensure_classes();
     return 0;
 }
 
@@ -429,7 +423,6 @@ size_t akv_chunk_capacity(const struct akv_arena *a,
 {
     const struct akv_page *p = &a->pages[akv_page_index_of(a, e)];
 
-    ensure_classes();
     if (p->p_kind == AKV_PAGE_SLAB)
         return class_sizes[p->p_class];
     return (size_t)p->p_run << AKV_PAGE_SHIFT;
@@ -517,7 +510,6 @@ void akv_pages_rebuild_stripe_locked(struct akv_arena *a, int si,
     uint32_t top = a->hdr->h_pg_top;
     uint64_t used = 0;
 
-    ensure_classes();
     memset(s->s_partial, 0, sizeof(s->s_partial));
     for (uint32_t i = 0; i < top; i++) {
         struct akv_page *p = pg(a, i);
@@ -557,7 +549,6 @@ void akv_pages_visit_stripe_locked(struct akv_arena *a, int si,
 {
     uint32_t top = a->hdr->h_pg_top;
 
-    ensure_classes();
     for (uint32_t i = 0; i < top; i++) {
         struct akv_page *p = pg(a, i);
         if (p->p_owner != si + 1)
@@ -594,7 +585,6 @@ int akv_pages_check(struct akv_arena *a,
     uint32_t inuse = 0, freepages = 0, binned = 0;
     int n = 0;
 
-    ensure_classes();
     pg_lock(a);
     for (uint32_t i = 0; i < h->h_pg_top; i++) {
         struct akv_page *p = pg(a, i);

@@ -126,17 +126,6 @@ def free_port():
         s.close()
 
 
-def _port_in_use(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", port))
-        return False
-    except OSError:
-        return True
-    finally:
-        s.close()
-
-
 # ---------------------------------------------------------------------------
 # Servers
 
@@ -182,10 +171,13 @@ class _ServerBase:
                 return self
             except ServerError as e:
                 last_error = e
+                exited = self.proc.poll() is not None
                 self._kill()
+                self._cleanup_extra()
                 # The port may have been taken by somebody else between
-                # free_port() and bind(); retry with a new port.
-                if self.requested_port is not None:
+                # free_port() and bind(): retry with a new port when the
+                # process exited, not when it hung.
+                if self.requested_port is not None or not exited:
                     break
         self.stop()
         raise last_error
@@ -227,9 +219,9 @@ class _ServerBase:
     def check_alive(self):
         """Raise if the server process has exited."""
         if not self.alive():
+            status = self.proc.returncode if self.proc else None
             raise ServerError("%s (pid %s) is no longer running, status %s\n"
-                              "log:\n%s" % (self.name, self.pid,
-                                            self.proc.returncode if self.proc else None,
+                              "log:\n%s" % (self.name, self.pid, status,
                                             self.log_tail()))
 
     def _kill(self):
@@ -325,9 +317,14 @@ class ArenakvServer(_ServerBase):
 
     kind = "arenakv"
 
-    def __init__(self, port=None, extra_args=(), name="arenakv"):
+    def __init__(self, port=None, extra_args=(), name="arenakv",
+                 arenakv_args=()):
+        """extra_args are passed to either server; arenakv_args only to
+        arenakv-server (dropped with AKV_TEST_AGAINST_REDIS=1)."""
         super().__init__(port, extra_args, name)
         self.reference_mode = against_redis()
+        if not self.reference_mode:
+            self.extra_args += list(arenakv_args)
         shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
         self.arena = os.path.join(
             shm, "arenakv-test-%d-%s" % (os.getpid(), uuid.uuid4().hex[:12]))
@@ -791,7 +788,7 @@ def summary_line(passed, failed, skipped):
     return line
 
 
-def main(namespace, servers=None, script_timeout=600):
+def main(namespace, servers=None, script_timeout=300):
     """Entry point of a test script.
 
     `servers` is a callable returning a dict of fixture name -> context
