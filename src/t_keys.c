@@ -495,8 +495,8 @@ static int parse_scan_cursor(struct akv_client *c, uint64_t *cur)
     buf[c->argl[1]] = '\0';
     errno = 0;
     *cur = strtoull(buf, &end, 10);
-    if (errno == ERANGE || *end != '\0' || c->argl[1] == 0)
-        goto bad;
+    if (errno == ERANGE || *end != '\0')
+        goto bad; /* an empty cursor is 0, as strtoul() says */
     return 0;
 bad:
     akv_reply_error(&c->reply, "ERR invalid cursor");
@@ -625,15 +625,24 @@ void akv_randomkey_command(struct akv_client *c)
 
 /* ------------------------------------------------------------ databases */
 
+/* argv[i] as a C int, or `nan` replied. */
+static int parse_int(struct akv_client *c, int i, long long *v,
+                     const char *nan)
+{
+    if (!akv_str2ll(c->argv[i], c->argl[i], v) || *v < INT_MIN ||
+        *v > INT_MAX) {
+        akv_reply_error(&c->reply, nan);
+        return AKV_ERR;
+    }
+    return 0;
+}
+
 static int parse_db(struct akv_client *c, int i, int *db, const char *nan)
 {
     long long v;
 
-    if (!akv_str2ll(c->argv[i], c->argl[i], &v) || v < INT_MIN ||
-        v > INT_MAX) {
-        akv_reply_error(&c->reply, nan);
+    if (parse_int(c, i, &v, nan) < 0)
         return AKV_ERR;
-    }
     if (v < 0 || v >= (long long)c->ctx.a->hdr->h_ndbs) {
         akv_reply_error(&c->reply, "ERR DB index is out of range");
         return AKV_ERR;
@@ -688,15 +697,21 @@ void akv_move_command(struct akv_client *c)
 
 void akv_swapdb_command(struct akv_client *c)
 {
-    int a, b;
+    long long a, b;
 
-    if (parse_db(c, 1, &a, "ERR invalid first DB index") < 0 ||
-        parse_db(c, 2, &b, "ERR invalid second DB index") < 0)
+    /* Both indexes are parsed before either is range-checked. */
+    if (parse_int(c, 1, &a, "ERR invalid first DB index") < 0 ||
+        parse_int(c, 2, &b, "ERR invalid second DB index") < 0)
         return;
+    if (a < 0 || b < 0 || a >= c->ctx.a->hdr->h_ndbs ||
+        b >= c->ctx.a->hdr->h_ndbs) {
+        akv_reply_error(&c->reply, "ERR DB index is out of range");
+        return;
+    }
     if (a != b) {
         if (akv_lock_all(c) < 0)
             return;
-        akv_op_swapdb(&c->op, a, b);
+        akv_op_swapdb(&c->op, (int)a, (int)b);
         akv_op_commit(&c->op);
     }
     akv_reply_ok(&c->reply);
