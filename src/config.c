@@ -191,6 +191,9 @@ static const struct option options[] = {
     {.name = "appenddirname", .type = OPT_STRING, .flags = IMM,
      .off = FIELD(appenddirname), .cap = FIELD_CAP(appenddirname),
      .def_str = "appendonlydir", .check = check_aof_dirname},
+    {.name = "save", .type = OPT_STRING, .flags = OPT_MULTI_ARG,
+     .off = FIELD(save), .cap = FIELD_CAP(save),
+     .def_str = "3600 1 300 100 60 10000"},
     INT("tcp-backlog", IMM, tcp_backlog, 0, INT_MAX, 511),
     INT("tcp-keepalive", 0, tcp_keepalive, 0, INT_MAX, 300),
     ENUM("enable-debug-command", IMM, enable_debug_command, enable_names,
@@ -209,7 +212,7 @@ static const struct option options[] = {
  */
 static const char *const ignored_directives[] = {
     /* snapshots and AOF tuning */
-    "save", "dbfilename", "rdbcompression", "rdbchecksum", "rdb-*",
+    "dbfilename", "rdbcompression", "rdbchecksum", "rdb-*",
     "stop-writes-on-bgsave-error", "aof-*", "auto-aof-*",
     "no-appendfsync-on-rewrite",
     /* process and OS integration */

@@ -76,6 +76,7 @@ struct akv_config {
     char appendfilename[AKV_CFG_STR];
     char appenddirname[AKV_CFG_STR];
     int64_t enable_debug_command; /* enum akv_enable */
+    char save[AKV_CFG_STR];       /* snapshot rules, as CONFIG GET shows */
 };
 
 /* Fill cfg with defaults. */
