@@ -134,7 +134,7 @@ _Static_assert(sizeof(struct akv_page) == 32, "page descriptor is 32 bytes");
  * The intent record of the one operation in flight on a stripe.  Protected
  * by s_mutex.  Protocol (stripe.c):
  *   1. i_seq, i_client set, then i_state = PREPARED;
- *   2. entries marked NEW / OLD, optional meta / flush fields filled;
+ *   2. entries marked NEW / OLD, optional meta / flush / swap filled;
  *   3. commit point: akv_tx_commit() (a single store in the client slot);
  *   4. marks applied (NEW->LIVE, OLD->FREE), i_state = NONE.
  * Repair of a stripe whose owner died: PREPARED and committed -> roll
@@ -146,15 +146,23 @@ _Static_assert(sizeof(struct akv_page) == 32, "page descriptor is 32 bytes");
 #define AKV_FLUSH_NONE (-1)
 #define AKV_FLUSH_ALL (-2)
 
+#define AKV_META_EXPIRE 0x1 /* set e_expire to i_meta_expire */
+#define AKV_META_LENGTH 0x2 /* set e_vlen, e_flags (value grown in place) */
+
 struct akv_intent {
     _Atomic uint32_t i_state;
     uint32_t i_client;    /* client slot index of the mutating worker */
     uint64_t i_seq;       /* that worker's transaction number */
-    uint32_t i_meta_ref;  /* entry whose expiry changes, or 0 */
-    int32_t i_flush_db;   /* physical db to empty, or AKV_FLUSH_* */
+    uint32_t i_meta_ref;  /* entry whose metadata changes, or 0 */
+    uint32_t i_meta_what; /* AKV_META_* */
     int64_t i_meta_expire;
-    uint8_t i_swap_a, i_swap_b; /* stripe 0 only: SWAPDB pair */
-    uint8_t i_swap, i_pad[5];
+    uint32_t i_meta_vlen;
+    uint8_t i_meta_flags;
+    uint8_t i_swap;              /* stripe 0 only: a SWAPDB in flight */
+    uint8_t i_swap_a, i_swap_b;  /* the two logical dbs */
+    uint8_t i_swap_pa, i_swap_pb; /* their physical dbs afterwards */
+    uint8_t i_pad[2];
+    int32_t i_flush_db;   /* physical db to empty, or AKV_FLUSH_* */
 };
 
 struct akv_stripe {

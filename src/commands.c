@@ -229,9 +229,51 @@ static const struct akv_command *lookup_in(const struct akv_command *t,
     return NULL;
 }
 
+/* Top-level commands are found through a small open-addressing table of
+ * lower-case names, built before main(): one hash and usually one
+ * comparison per request instead of a scan of the whole table. */
+#define NAME_MAX_LEN 24
+#define INDEX_SIZE 256
+
+static int16_t command_index[INDEX_SIZE];
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+__attribute__((constructor)) static void build_command_index(void)
+{
+    memset(command_index, -1, sizeof(command_index));
+    for (int i = 0; akv_commands[i].name; i++) {
+        const char *n = akv_commands[i].name;
+        uint32_t h = name_hash(n, strlen(n)) & (INDEX_SIZE - 1);
+        while (command_index[h] >= 0)
+            h = (h + 1) & (INDEX_SIZE - 1);
+        command_index[h] = (int16_t)i;
+    }
+}
+
 const struct akv_command *akv_lookup_command(const char *name, size_t len)
 {
-    return lookup_in(akv_commands, name, len);
+    char low[NAME_MAX_LEN];
+    uint32_t h;
+
+    if (len == 0 || len >= NAME_MAX_LEN)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        low[i] = (char)tolower((unsigned char)name[i]);
+    h = name_hash(low, len) & (INDEX_SIZE - 1);
+    for (; command_index[h] >= 0; h = (h + 1) & (INDEX_SIZE - 1)) {
+        const struct akv_command *c = &akv_commands[command_index[h]];
+        if (strncmp(c->name, low, len) == 0 && c->name[len] == '\0')
+            return c;
+    }
+    return NULL;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -341,10 +383,18 @@ struct akv_entry *akv_put_string(struct akv_client *c, const char *key,
                                  size_t klen, const char *val, size_t vlen,
                                  struct akv_entry *old, int64_t expire)
 {
+    return akv_put_string_room(c, key, klen, val, vlen, vlen, old, expire);
+}
+
+struct akv_entry *akv_put_string_room(struct akv_client *c, const char *key,
+                                      size_t klen, const char *val,
+                                      size_t vlen, size_t room,
+                                      struct akv_entry *old, int64_t expire)
+{
     struct akv_entry *e = NULL;
 
-    if (akv_op_room(&c->op, akv_chunk_class_size(sizeof(*e) + klen + vlen)))
-        e = akv_op_new(&c->op, c->db, key, klen, vlen, expire);
+    if (akv_op_room(&c->op, akv_chunk_class_size(sizeof(*e) + klen + room)))
+        e = akv_op_new_room(&c->op, c->db, key, klen, vlen, room, expire);
     if (!e) {
         akv_op_abort(&c->op);
         akv_reply_oom(c);

@@ -37,6 +37,7 @@ void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
     op->want = op->locked = 0;
     op->nst = 0;
     op->meta_e = NULL;
+    op->meta_what = 0;
     op->flush_pdb = AKV_FLUSH_NONE;
     op->swap = false;
     op->expired = 0;
@@ -143,6 +144,13 @@ bool akv_op_room(struct akv_op *op, size_t bytes)
 struct akv_entry *akv_op_new(struct akv_op *op, int ldb, const char *key,
                              size_t klen, size_t vlen, int64_t expire)
 {
+    return akv_op_new_room(op, ldb, key, klen, vlen, vlen, expire);
+}
+
+struct akv_entry *akv_op_new_room(struct akv_op *op, int ldb,
+                                  const char *key, size_t klen, size_t vlen,
+                                  size_t room, int64_t expire)
+{
     struct akv_arena *a = op->ctx->a;
     uint32_t h = akv_key_hash(a, key, klen);
     int si = akv_stripe_of(h);
@@ -150,7 +158,7 @@ struct akv_entry *akv_op_new(struct akv_op *op, int ldb, const char *key,
 
     if (!akv_table_ensure_locked(a, si))
         return NULL;
-    e = akv_chunk_alloc_locked(a, si, sizeof(*e) + klen + vlen);
+    e = akv_chunk_alloc_locked(a, si, sizeof(*e) + klen + room);
     if (!e)
         return NULL;
     e->e_hash = h;
@@ -191,7 +199,28 @@ void akv_op_set_expire(struct akv_op *op, struct akv_entry *e,
     }
     op->meta_e = e;
     op->meta_si = akv_entry_stripe(e);
+    op->meta_what |= AKV_META_EXPIRE;
     op->meta_expire = expire;
+}
+
+void akv_op_set_length(struct akv_op *op, struct akv_entry *e, size_t vlen,
+                       uint8_t flags)
+{
+    if (e->e_state == AKV_CHUNK_ALLOC) {
+        e->e_vlen = (uint32_t)vlen;
+        e->e_flags = flags;
+        return;
+    }
+    op->meta_e = e;
+    op->meta_si = akv_entry_stripe(e);
+    op->meta_what |= AKV_META_LENGTH;
+    op->meta_vlen = (uint32_t)vlen;
+    op->meta_flags = flags;
+}
+
+size_t akv_entry_room(struct akv_arena *a, const struct akv_entry *e)
+{
+    return akv_chunk_capacity(a, e) - sizeof(*e) - e->e_klen;
 }
 
 void akv_op_flush(struct akv_op *op, int ldb)
@@ -227,6 +256,7 @@ void akv_op_commit(struct akv_op *op)
     unlock_all(op);
     op->nst = 0;
     op->meta_e = NULL;
+    op->meta_what = 0;
     op->flush_pdb = AKV_FLUSH_NONE;
     op->swap = false;
     op->expired = 0;
@@ -244,6 +274,7 @@ void akv_op_abort(struct akv_op *op)
     }
     op->nst = keep;
     op->meta_e = NULL;
+    op->meta_what = 0;
     op->flush_pdb = AKV_FLUSH_NONE;
     op->swap = false;
     akv_op_commit(op);

@@ -37,9 +37,12 @@ struct akv_op {
     int nst;
     int cap;                  /* st[] is kept across ops (no allocation) */
     struct akv_staged *st;
-    struct akv_entry *meta_e;
+    struct akv_entry *meta_e;  /* entry whose metadata changes */
     int meta_si;
+    uint32_t meta_what;        /* AKV_META_* */
     int64_t meta_expire;
+    uint32_t meta_vlen;
+    uint8_t meta_flags;
     int flush_pdb;    /* AKV_FLUSH_NONE, AKV_FLUSH_ALL or a physical db */
     bool swap;
     uint8_t swap_a, swap_b;
@@ -88,11 +91,24 @@ struct akv_entry *akv_op_find(struct akv_op *op, int ldb, const char *key,
  * value.  Returns NULL when there is no memory for it. */
 struct akv_entry *akv_op_new(struct akv_op *op, int ldb, const char *key,
                              size_t klen, size_t vlen, int64_t expire);
+/* The same with room for `room` value bytes (room >= vlen), for values
+ * that are expected to grow. */
+struct akv_entry *akv_op_new_room(struct akv_op *op, int ldb,
+                                  const char *key, size_t klen, size_t vlen,
+                                  size_t room, int64_t expire);
 /* Stage the removal of a found entry. */
 void akv_op_del(struct akv_op *op, struct akv_entry *e);
 /* Stage an expiry change of a found entry (0 = persist). */
 void akv_op_set_expire(struct akv_op *op, struct akv_entry *e,
                        int64_t expire);
+/* Stage a new value length (and flags) for a found entry whose extra
+ * bytes the caller already wrote past the old length, inside the chunk's
+ * capacity: an in-place append.  Readers see the old length until the
+ * commit. */
+void akv_op_set_length(struct akv_op *op, struct akv_entry *e, size_t vlen,
+                       uint8_t flags);
+/* Value bytes that fit in e's chunk without moving it. */
+size_t akv_entry_room(struct akv_arena *a, const struct akv_entry *e);
 /* Stage emptying a logical db (ldb >= 0) or all of them (ldb < 0). */
 void akv_op_flush(struct akv_op *op, int ldb);
 /* Stage swapping two logical dbs. */

@@ -85,6 +85,11 @@ struct akv_entry *akv_find_notouch(struct akv_client *c, int i);
 struct akv_entry *akv_put_string(struct akv_client *c, const char *key,
                                  size_t klen, const char *val, size_t vlen,
                                  struct akv_entry *old, int64_t expire);
+/* The same with room for the value to grow to `room` bytes in place. */
+struct akv_entry *akv_put_string_room(struct akv_client *c, const char *key,
+                                      size_t klen, const char *val,
+                                      size_t vlen, size_t room,
+                                      struct akv_entry *old, int64_t expire);
 
 /* ---- handler families */
 /* t_string.c */

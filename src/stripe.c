@@ -96,20 +96,32 @@ static void relink(struct akv_arena *a, struct akv_entry *e, void *ctx)
         s->s_expires[e->e_db]++;
 }
 
+/* Set an entry's metadata as the intent says (roll forward). */
+static void meta_roll_forward(struct akv_arena *a, struct akv_intent *in)
+{
+    struct akv_entry *e = akv_ref_at(a, in->i_meta_ref);
+
+    if (e->e_state != AKV_CHUNK_LIVE && e->e_state != AKV_CHUNK_OLD &&
+        e->e_state != AKV_CHUNK_NEW)
+        return;
+    if (in->i_meta_what & AKV_META_EXPIRE)
+        atomic_store(&e->e_expire, in->i_meta_expire);
+    if (in->i_meta_what & AKV_META_LENGTH) {
+        e->e_vlen = in->i_meta_vlen;
+        e->e_flags = in->i_meta_flags;
+    }
+}
+
 static void repair_meta(struct akv_arena *a, struct akv_intent *in,
                         bool committed, int si)
 {
     if (!committed)
         return;
-    if (in->i_meta_ref) {
-        struct akv_entry *e = akv_ref_at(a, in->i_meta_ref);
-        if (e->e_state == AKV_CHUNK_LIVE || e->e_state == AKV_CHUNK_OLD ||
-            e->e_state == AKV_CHUNK_NEW)
-            atomic_store(&e->e_expire, in->i_meta_expire);
-    }
+    if (in->i_meta_ref)
+        meta_roll_forward(a, in);
     if (si == 0 && in->i_swap) {
-        a->hdr->h_dbmap[in->i_swap_a] = in->i_pad[0];
-        a->hdr->h_dbmap[in->i_swap_b] = in->i_pad[1];
+        a->hdr->h_dbmap[in->i_swap_a] = in->i_swap_pa;
+        a->hdr->h_dbmap[in->i_swap_b] = in->i_swap_pb;
     }
 }
 
@@ -204,13 +216,16 @@ static void prepare(struct akv_op *op, uint64_t touched, uint64_t seq)
         in->i_swap = 0;
         if (op->meta_e && op->meta_si == si) {
             in->i_meta_ref = akv_ref_of(a, op->meta_e);
+            in->i_meta_what = op->meta_what;
             in->i_meta_expire = op->meta_expire;
+            in->i_meta_vlen = op->meta_vlen;
+            in->i_meta_flags = op->meta_flags;
         }
         if (op->swap && si == 0) {
             in->i_swap_a = op->swap_a;
             in->i_swap_b = op->swap_b;
-            in->i_pad[0] = a->hdr->h_dbmap[op->swap_b];
-            in->i_pad[1] = a->hdr->h_dbmap[op->swap_a];
+            in->i_swap_pa = a->hdr->h_dbmap[op->swap_b];
+            in->i_swap_pb = a->hdr->h_dbmap[op->swap_a];
             in->i_swap = 1;
         }
         atomic_store(&in->i_state, AKV_INTENT_PREPARED);
@@ -243,13 +258,19 @@ static void apply_meta(struct akv_op *op)
 {
     struct akv_stripe *s = &op->ctx->a->stripes[op->meta_si];
     struct akv_entry *e = op->meta_e;
-    bool had = atomic_load(&e->e_expire) != 0;
 
-    atomic_store(&e->e_expire, op->meta_expire);
-    if (had && !op->meta_expire)
-        s->s_expires[e->e_db]--;
-    else if (!had && op->meta_expire)
-        s->s_expires[e->e_db]++;
+    if (op->meta_what & AKV_META_EXPIRE) {
+        bool had = atomic_load(&e->e_expire) != 0;
+        atomic_store(&e->e_expire, op->meta_expire);
+        if (had && !op->meta_expire)
+            s->s_expires[e->e_db]--;
+        else if (!had && op->meta_expire)
+            s->s_expires[e->e_db]++;
+    }
+    if (op->meta_what & AKV_META_LENGTH) {
+        e->e_vlen = op->meta_vlen;
+        e->e_flags = op->meta_flags;
+    }
 }
 
 struct flush_ctx {
@@ -300,8 +321,8 @@ static void apply(struct akv_op *op, uint64_t touched)
                 apply_flush(a, si, op->flush_pdb);
     if (op->swap) {
         struct akv_intent *in = &a->stripes[0].s_intent;
-        a->hdr->h_dbmap[in->i_swap_a] = in->i_pad[0];
-        a->hdr->h_dbmap[in->i_swap_b] = in->i_pad[1];
+        a->hdr->h_dbmap[in->i_swap_a] = in->i_swap_pa;
+        a->hdr->h_dbmap[in->i_swap_b] = in->i_swap_pb;
     }
 }
 

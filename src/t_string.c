@@ -308,36 +308,53 @@ static bool check_string_length(struct akv_client *c, uint64_t total)
     return true;
 }
 
+/* Room to reserve for a value that APPEND grew to n bytes: as Redis's
+ * sds, double it while small, then grow by a megabyte, so a series of
+ * appends costs amortised O(1) per byte. */
+static size_t growth_room(size_t n)
+{
+    return n < (1u << 20) ? n * 2 : n + (1u << 20);
+}
+
+/* APPEND writes in place when the chunk has room: the new bytes go past
+ * the current length, where no reader looks, and the new length is
+ * published by the commit.  Otherwise the value moves to a larger chunk. */
 void akv_append_command(struct akv_client *c)
 {
     struct akv_entry *old, *e;
-    size_t olen;
+    size_t olen, add = c->argl[2];
 
     if (akv_lock_key(c, 1) < 0)
         return;
     old = akv_find_write(c, 1);
     if (!old) {
-        if (!akv_put_string(c, c->argv[1], c->argl[1], c->argv[2],
-                            c->argl[2], NULL, 0))
+        if (!akv_put_string(c, c->argv[1], c->argl[1], c->argv[2], add, NULL,
+                            0))
             return;
         akv_op_commit(&c->op);
-        akv_reply_int(&c->reply, (long long)c->argl[2]);
+        akv_reply_int(&c->reply, (long long)add);
         return;
     }
     olen = old->e_vlen;
-    if (!check_string_length(c, olen + c->argl[2])) {
+    if (!check_string_length(c, olen + add)) {
         akv_op_commit(&c->op);
         return;
     }
-    e = akv_put_string(c, c->argv[1], c->argl[1], NULL, olen + c->argl[2],
-                       old, atomic_load(&old->e_expire));
-    if (!e)
-        return;
-    memcpy(akv_entry_val(e), akv_entry_val(old), olen);
-    memcpy(akv_entry_val(e) + olen, c->argv[2], c->argl[2]);
-    e->e_flags |= AKV_EF_RAW;
+    if (olen + add <= akv_entry_room(c->ctx.a, old)) {
+        memcpy(akv_entry_val(old) + olen, c->argv[2], add);
+        akv_op_set_length(&c->op, old, olen + add, old->e_flags | AKV_EF_RAW);
+    } else {
+        e = akv_put_string_room(c, c->argv[1], c->argl[1], NULL, olen + add,
+                                growth_room(olen + add), old,
+                                atomic_load(&old->e_expire));
+        if (!e)
+            return;
+        memcpy(akv_entry_val(e), akv_entry_val(old), olen);
+        memcpy(akv_entry_val(e) + olen, c->argv[2], add);
+        e->e_flags |= AKV_EF_RAW;
+    }
     akv_op_commit(&c->op);
-    akv_reply_int(&c->reply, (long long)(olen + c->argl[2]));
+    akv_reply_int(&c->reply, (long long)(olen + add));
 }
 
 void akv_strlen_command(struct akv_client *c)

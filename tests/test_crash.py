@@ -196,6 +196,37 @@ def test_flush_and_expire_survive_deaths(akv):
             check(990 <= ttl <= 1000, "EXPIRE rolled forward: ttl %d" % ttl)
 
 
+def test_append_in_place_is_atomic(akv):
+    """APPEND that grows a value inside its chunk publishes the new length
+    only at the commit: a death leaves the old or the whole new value."""
+    for point in ("intent-prepared", "marked", "committed", "applied"):
+        key = b"ap:" + point.encode()
+        with RespConn(akv.port) as c:
+            c.command(b"SET", key, b"abc")
+            # Outgrows its chunk: moved to one with room to grow in place.
+            c.command(b"APPEND", key, b"d" * 10)
+        die_at(akv, point, (b"APPEND", key, b"xyz"))
+        assert_clean(akv, "APPEND death at " + point)
+        with RespConn(akv.port) as c:
+            got = c.command(b"GET", key)
+        want = b"abc" + b"d" * 10
+        if point not in BEFORE_COMMIT:
+            want += b"xyz"
+        check_eq(got, bulk(want), "APPEND at " + point)
+    with RespConn(akv.port) as c:
+        c.command(b"DEL", b"ap:log")
+        for i in range(2000):
+            c.send_command(b"APPEND", b"ap:log", b"%05d" % i)
+        c.read_replies(2000)
+        check_eq(c.command(b"STRLEN", b"ap:log"), b":10000\r\n",
+                 "2000 appends")
+        val = c.command(b"GET", b"ap:log").split(b"\r\n")[1]
+        check(val == b"".join(b"%05d" % i for i in range(2000)),
+              "appended bytes in order")
+        check_eq(c.command(b"OBJECT", b"ENCODING", b"ap:log"),
+                 b"$3\r\nraw\r\n", "appended value is raw")
+
+
 def client_pid(conn):
     info = conn.command(b"CLIENT", b"INFO").decode(errors="replace")
     for field in info.split():
