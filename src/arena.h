@@ -182,8 +182,19 @@ struct akv_stripe {
  * One slot per connected worker.  c_pid != 0 means claimed.  The owner
  * holds a one-byte fcntl write lock at offset c_pid of the arena file, so
  * any process can test whether the owner is still alive (clients.c).
- * Fields other than c_pid are written only by the owner.
+ * Fields other than c_pid are written only by the owner.  The counters in
+ * c_stats are the owner's share of INFO's totals: kept per slot so that
+ * the hot path never writes a cache line another worker writes, and added
+ * to h_stats when the slot is given back (or reaped).
  */
+struct akv_slot_stats {
+    _Atomic uint64_t ss_commands;
+    _Atomic uint64_t ss_hits;
+    _Atomic uint64_t ss_misses;
+    _Atomic uint64_t ss_net_in;
+    _Atomic uint64_t ss_net_out;
+};
+
 struct akv_client_slot {
     _Atomic int32_t c_pid;
     uint32_t c_db;
@@ -199,20 +210,17 @@ struct akv_client_slot {
     char c_lib_name[64];
     char c_lib_ver[32];
     char c_cmd[32];
-    uint64_t c_tot_cmds;
+    struct akv_slot_stats c_stats;
 };
 
 /* ---------------------------------------------------------------- header */
+/* Rare events, counted straight in the header.  Per-command counters are
+ * in the client slots (struct akv_slot_stats) and h_retired. */
 struct akv_stats {
     _Atomic uint64_t st_connections;
-    _Atomic uint64_t st_commands;
     _Atomic uint64_t st_rejected_conn;
     _Atomic uint64_t st_expired;
     _Atomic uint64_t st_evicted;
-    _Atomic uint64_t st_hits;
-    _Atomic uint64_t st_misses;
-    _Atomic uint64_t st_net_in;
-    _Atomic uint64_t st_net_out;
     _Atomic uint64_t st_repairs;
     _Atomic uint64_t st_reaped;
     _Atomic uint64_t st_proto_errors;
@@ -246,6 +254,7 @@ struct akv_hdr {
     pthread_mutex_t h_cfg_mutex;
     struct akv_config h_cfg;
     struct akv_stats h_stats;
+    struct akv_slot_stats h_retired; /* counters of slots given back */
 };
 
 /* ---------------------------------------------------------------- handle

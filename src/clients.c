@@ -56,10 +56,57 @@ int akv_slot_claim(struct akv_arena *a)
         atomic_store(&cs->c_last_ms, cs->c_ctime_ms);
         cs->c_name[0] = cs->c_lib_name[0] = cs->c_lib_ver[0] = '\0';
         cs->c_addr[0] = cs->c_laddr[0] = cs->c_cmd[0] = '\0';
-        cs->c_tot_cmds = 0;
+        memset(&cs->c_stats, 0, sizeof(cs->c_stats));
         return i;
     }
     return -1;
+}
+
+#define STAT_FIELDS(X) X(ss_commands) X(ss_hits) X(ss_misses) \
+    X(ss_net_in) X(ss_net_out)
+
+/* Fold a slot's counters into the header's retired totals. */
+static void retire_stats(struct akv_arena *a, struct akv_client_slot *cs)
+{
+    struct akv_slot_stats *t = &a->hdr->h_retired;
+
+#define RETIRE(f) atomic_fetch_add(&t->f, atomic_load(&cs->c_stats.f));
+    STAT_FIELDS(RETIRE)
+#undef RETIRE
+    memset(&cs->c_stats, 0, sizeof(cs->c_stats));
+}
+
+void akv_stats_totals(struct akv_arena *a, struct akv_slot_stats *out)
+{
+    const struct akv_slot_stats *t = &a->hdr->h_retired;
+
+#define START(f) uint64_t f = atomic_load(&t->f);
+    STAT_FIELDS(START)
+#undef START
+    for (int i = 0; i < AKV_NSLOTS; i++) {
+        const struct akv_slot_stats *ss = &a->slots[i].c_stats;
+        if (!atomic_load_explicit(&a->slots[i].c_pid, memory_order_relaxed))
+            continue;
+#define ADD(f) f += atomic_load_explicit(&ss->f, memory_order_relaxed);
+        STAT_FIELDS(ADD)
+#undef ADD
+    }
+#define OUT(f) atomic_store(&out->f, f);
+    STAT_FIELDS(OUT)
+#undef OUT
+}
+
+void akv_stats_reset(struct akv_arena *a)
+{
+    struct akv_slot_stats now;
+
+    /* Retired totals become minus what live slots hold (mod 2^64), so
+     * the sum starts again from zero without touching other slots. */
+    memset(&a->hdr->h_retired, 0, sizeof(a->hdr->h_retired));
+    akv_stats_totals(a, &now);
+#define NEG(f) atomic_store(&a->hdr->h_retired.f, 0 - atomic_load(&now.f));
+    STAT_FIELDS(NEG)
+#undef NEG
 }
 
 void akv_slot_release(struct akv_arena *a, int slot)
@@ -67,6 +114,7 @@ void akv_slot_release(struct akv_arena *a, int slot)
     struct akv_client_slot *cs = &a->slots[slot];
     struct flock fl;
 
+    retire_stats(a, cs);
     liveness_lock(a, atomic_load(&cs->c_pid), F_SETLK, &fl);
     fl.l_type = F_UNLCK;
     fcntl(a->fd, F_SETLK, &fl);
@@ -119,6 +167,7 @@ int akv_reap_dead_slots(struct akv_ctx *ctx)
     for (int k = 0; k < n; k++) {
         akv_log(AKV_LOG_VERBOSE, "Client slot %d of dead process %d freed",
                 dead[k], (int)atomic_load(&a->slots[dead[k]].c_pid));
+        retire_stats(a, &a->slots[dead[k]]);
         atomic_store(&a->slots[dead[k]].c_pid, 0);
     }
     atomic_fetch_add(&a->hdr->h_stats.st_reaped, (uint64_t)n);

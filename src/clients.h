@@ -14,6 +14,18 @@ int akv_slot_claim(struct akv_arena *a);
 void akv_slot_release(struct akv_arena *a, int slot);
 /* Whether the owner of a claimed slot is still alive. */
 bool akv_slot_owner_alive(struct akv_arena *a, int slot);
+/* Bump one of the owner's counters (owner only: no atomic RMW needed). */
+static inline void akv_slot_count(_Atomic uint64_t *counter, uint64_t n)
+{
+    atomic_store_explicit(counter,
+                          atomic_load_explicit(counter, memory_order_relaxed) +
+                              n,
+                          memory_order_relaxed);
+}
+/* Totals over retired and live slots, for INFO. */
+void akv_stats_totals(struct akv_arena *a, struct akv_slot_stats *out);
+/* Start the totals from zero (CONFIG RESETSTAT). */
+void akv_stats_reset(struct akv_arena *a);
 /* Number of claimed slots. */
 int akv_slots_in_use(struct akv_arena *a);
 /* Free the slots of dead owners after repairing every stripe they may have

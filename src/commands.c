@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "clients.h"
 #include "pages.h"
 #include "server.h"
 #include "util.h"
@@ -354,13 +355,13 @@ static void touch(struct akv_client *c, struct akv_entry *e)
 struct akv_entry *akv_find_read(struct akv_client *c, int i)
 {
     struct akv_entry *e = akv_op_find(&c->op, c->db, c->argv[i], c->argl[i]);
-    struct akv_stats *st = &c->ctx.a->hdr->h_stats;
+    struct akv_slot_stats *st = &c->ctx.cs->c_stats;
 
     if (e) {
         touch(c, e);
-        atomic_fetch_add_explicit(&st->st_hits, 1, memory_order_relaxed);
+        akv_slot_count(&st->ss_hits, 1);
     } else {
-        atomic_fetch_add_explicit(&st->st_misses, 1, memory_order_relaxed);
+        akv_slot_count(&st->ss_misses, 1);
     }
     return e;
 }
@@ -516,8 +517,6 @@ void akv_dispatch(struct akv_client *c)
     snprintf(cs->c_cmd, sizeof(cs->c_cmd), "%s",
              cmd->fullname ? cmd->fullname : cmd->name);
     cmd->proc(c);
-    cs->c_tot_cmds++;
+    akv_slot_count(&cs->c_stats.ss_commands, 1);
     atomic_store_explicit(&cs->c_last_ms, c->ctx.now, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->ctx.a->hdr->h_stats.st_commands, 1,
-                              memory_order_relaxed);
 }

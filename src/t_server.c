@@ -602,7 +602,9 @@ static void info_persistence(struct akv_client *c, struct info_buf *b)
 static void info_stats(struct akv_client *c, struct info_buf *b)
 {
     struct akv_stats *s = &c->ctx.a->hdr->h_stats;
+    struct akv_slot_stats t;
 
+    akv_stats_totals(c->ctx.a, &t);
     infof(b, "# Stats\r\ntotal_connections_received:%llu\r\n"
           "total_commands_processed:%llu\r\ninstantaneous_ops_per_sec:0\r\n"
           "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
@@ -611,14 +613,14 @@ static void info_stats(struct akv_client *c, struct info_buf *b)
           "keyspace_misses:%llu\r\ntotal_error_replies:0\r\n"
           "arena_repairs:%llu\r\ndead_clients_reaped:%llu\r\n\r\n",
           (unsigned long long)atomic_load(&s->st_connections),
-          (unsigned long long)atomic_load(&s->st_commands),
-          (unsigned long long)atomic_load(&s->st_net_in),
-          (unsigned long long)atomic_load(&s->st_net_out),
+          (unsigned long long)atomic_load(&t.ss_commands),
+          (unsigned long long)atomic_load(&t.ss_net_in),
+          (unsigned long long)atomic_load(&t.ss_net_out),
           (unsigned long long)atomic_load(&s->st_rejected_conn),
           (unsigned long long)atomic_load(&s->st_expired),
           (unsigned long long)atomic_load(&s->st_evicted),
-          (unsigned long long)atomic_load(&s->st_hits),
-          (unsigned long long)atomic_load(&s->st_misses),
+          (unsigned long long)atomic_load(&t.ss_hits),
+          (unsigned long long)atomic_load(&t.ss_misses),
           (unsigned long long)atomic_load(&s->st_repairs),
           (unsigned long long)atomic_load(&s->st_reaped));
 }
@@ -949,15 +951,11 @@ void akv_config_resetstat_command(struct akv_client *c)
 {
     struct akv_stats *s = &c->ctx.a->hdr->h_stats;
 
-    atomic_store(&s->st_commands, 0);
     atomic_store(&s->st_connections, 0);
     atomic_store(&s->st_expired, 0);
     atomic_store(&s->st_evicted, 0);
-    atomic_store(&s->st_hits, 0);
-    atomic_store(&s->st_misses, 0);
     atomic_store(&s->st_rejected_conn, 0);
-    atomic_store(&s->st_net_in, 0);
-    atomic_store(&s->st_net_out, 0);
+    akv_stats_reset(c->ctx.a);
     akv_reply_ok(&c->reply);
 }
 

@@ -118,8 +118,7 @@ static bool flush_reply(struct akv_client *c)
 
     if (c->reply.len) {
         ok = write_all(c->fd_out, c->reply.buf, c->reply.len);
-        atomic_fetch_add_explicit(&c->ctx.a->hdr->h_stats.st_net_out,
-                                  c->reply.len, memory_order_relaxed);
+        akv_slot_count(&c->ctx.cs->c_stats.ss_net_out, c->reply.len);
         c->reply.len = 0;
     }
     if (c->reply.cap > 1024 * 1024) {
@@ -220,8 +219,7 @@ static void serve_loop(struct akv_client *c)
             break;
         }
         b.len += (size_t)n;
-        atomic_fetch_add_explicit(&c->ctx.a->hdr->h_stats.st_net_in,
-                                  (uint64_t)n, memory_order_relaxed);
+        akv_slot_count(&c->ctx.cs->c_stats.ss_net_in, (uint64_t)n);
         if (!run_commands(c, &b)) {
             flush_reply(c);
             break;
