@@ -48,6 +48,20 @@ int akv_shared_mutex_init(pthread_mutex_t *m)
     return -r;
 }
 
+uint64_t akv_arena_size_for(int64_t maxmemory)
+{
+    /* maxmemory counts chunk bytes; the arena also holds partly filled
+     * slab pages (at worst one per stripe and size class), the stripes'
+     * spare pages and bucket arrays.  The file is sparse: headroom costs
+     * nothing until it is used. */
+    uint64_t slack = (uint64_t)AKV_NSTRIPES * (AKV_NCLASSES + 1) *
+                     AKV_PAGE_SIZE;
+    uint64_t size = (uint64_t)maxmemory + (uint64_t)maxmemory / 4 + slack +
+                    (64ULL << 20);
+
+    return AKV_MIN(AKV_MAX(size, AKV_MIN_ARENA_SIZE), AKV_MAX_ARENA_SIZE);
+}
+
 void akv_arena_default_path(char *buf, size_t len, int port)
 {
     const char *rt = getenv("RUNTIME_DIRECTORY");

@@ -158,7 +158,7 @@ struct akv_intent {
     int64_t i_meta_expire;
     uint32_t i_meta_vlen;
     uint8_t i_meta_flags;
-    uint8_t i_swap;              /* stripe 0 only: a SWAPDB in flight */
+    uint8_t i_swap;              /* a SWAPDB in flight (every stripe) */
     uint8_t i_swap_a, i_swap_b;  /* the two logical dbs */
     uint8_t i_swap_pa, i_swap_pb; /* their physical dbs afterwards */
     uint8_t i_pad[2];
@@ -174,6 +174,7 @@ struct akv_stripe {
     uint64_t s_used;         /* bytes of chunks handed out */
     uint64_t s_repairs;      /* times this stripe was repaired */
     uint32_t s_partial[AKV_NCLASSES]; /* page index + 1 with free chunks */
+    uint32_t s_spare;        /* page index + 1 of one empty page kept */
     uint32_t s_keys[AKV_MAX_DBS];
     uint32_t s_expires[AKV_MAX_DBS];
 } __attribute__((aligned(64)));
@@ -313,6 +314,10 @@ void akv_arena_detach(struct akv_arena *a);
 
 /* Robust mutex initialisation for a process-shared lock in the arena. */
 int akv_shared_mutex_init(pthread_mutex_t *m);
+
+/* Arena size that holds `maxmemory` bytes of data whatever the mix of
+ * value sizes (used when arena-size is automatic). */
+uint64_t akv_arena_size_for(int64_t maxmemory);
 
 /* Default arena file name for a port: /dev/shm/arenakv-<port>. */
 void akv_arena_default_path(char *buf, size_t len, int port);

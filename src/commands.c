@@ -392,13 +392,18 @@ struct akv_entry *akv_put_string_room(struct akv_client *c, const char *key,
                                       size_t vlen, size_t room,
                                       struct akv_entry *old, int64_t expire)
 {
-    struct akv_entry *e = NULL;
+    struct akv_entry *e;
 
-    if (akv_op_room(&c->op, akv_chunk_class_size(sizeof(*e) + klen + room)))
-        e = akv_op_new_room(&c->op, c->db, key, klen, vlen, room, expire);
-    if (!e) {
+    if (!akv_op_room(&c->op, akv_chunk_class_size(sizeof(*e) + klen + room))) {
         akv_op_abort(&c->op);
         akv_reply_oom(c);
+        return NULL;
+    }
+    e = akv_op_new_room(&c->op, c->db, key, klen, vlen, room, expire);
+    if (!e) {
+        akv_op_abort(&c->op);
+        akv_reply_error(&c->reply, "OOM command not allowed when the arena "
+                                   "is full (see arena-size)");
         return NULL;
     }
     if (val)

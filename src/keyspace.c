@@ -8,6 +8,7 @@
  */
 #include "build-config.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 #include "keyspace.h"
@@ -197,6 +198,7 @@ void akv_op_set_expire(struct akv_op *op, struct akv_entry *e,
         atomic_store(&e->e_expire, expire);
         return;
     }
+    assert(!op->meta_e || op->meta_e == e); /* one entry's metadata per op */
     op->meta_e = e;
     op->meta_si = akv_entry_stripe(e);
     op->meta_what |= AKV_META_EXPIRE;
@@ -211,6 +213,7 @@ void akv_op_set_length(struct akv_op *op, struct akv_entry *e, size_t vlen,
         e->e_flags = flags;
         return;
     }
+    assert(!op->meta_e || op->meta_e == e);
     op->meta_e = e;
     op->meta_si = akv_entry_stripe(e);
     op->meta_what |= AKV_META_LENGTH;

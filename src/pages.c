@@ -339,16 +339,21 @@ static bool page_full(const struct akv_page *p, int c)
 
 static int64_t new_slab_page(struct akv_arena *a, int si, int c)
 {
-    int64_t idx = run_alloc(a, si, 1);
+    struct akv_stripe *s = &a->stripes[si];
+    int64_t idx;
     struct akv_page *p;
 
-    if (idx < 0)
+    if (s->s_spare) {
+        idx = s->s_spare - 1;
+        s->s_spare = 0;
+    } else if ((idx = run_alloc(a, si, 1)) < 0) {
         return -1;
+    }
     p = pg(a, (uint32_t)idx);
     p->p_class = (uint8_t)c;
     p->p_carved = p->p_free = p->p_nlive = 0;
     p->p_kind = AKV_PAGE_SLAB;
-    partial_push(a, &a->stripes[si], c, (uint32_t)idx);
+    partial_push(a, s, c, (uint32_t)idx);
     return idx;
 }
 
@@ -428,8 +433,10 @@ size_t akv_chunk_capacity(const struct akv_arena *a,
     return (size_t)p->p_run << AKV_PAGE_SHIFT;
 }
 
-/* Release a slab page that has no chunk left, unless it is the only page
- * of its class with room (keeps one page per class to avoid thrashing). */
+/* A slab page with no chunk left goes back: kept as the stripe's one spare
+ * page (any class can reuse it without the page allocator's lock) or
+ * returned to the page allocator.  Keeping empty pages per class would pin
+ * up to stripes x classes pages that no live data needs. */
 static void maybe_release_page(struct akv_arena *a, int si, uint32_t idx)
 {
     struct akv_stripe *s = &a->stripes[si];
@@ -437,11 +444,14 @@ static void maybe_release_page(struct akv_arena *a, int si, uint32_t idx)
 
     if (p->p_nlive != 0)
         return;
-    if (s->s_partial[p->p_class] == idx + 1 && p->p_next == 0)
-        return;
     partial_remove(a, s, p->p_class, idx);
-    p->p_kind = AKV_PAGE_RUN; /* a one-page run again, then freed */
+    ((struct akv_entry *)akv_page_addr(a, idx))->e_state = AKV_CHUNK_FREE;
     p->p_run = 1;
+    p->p_kind = AKV_PAGE_RUN; /* a one-page run again */
+    if (!s->s_spare) {
+        s->s_spare = idx + 1;
+        return;
+    }
     run_free(a, idx, 1);
 }
 
@@ -511,6 +521,7 @@ void akv_pages_rebuild_stripe_locked(struct akv_arena *a, int si,
     uint64_t used = 0;
 
     memset(s->s_partial, 0, sizeof(s->s_partial));
+    s->s_spare = 0; /* an empty run page: the scan below frees it */
     for (uint32_t i = 0; i < top; i++) {
         struct akv_page *p = pg(a, i);
         if (p->p_owner != si + 1)
@@ -534,7 +545,7 @@ void akv_pages_rebuild_stripe_locked(struct akv_arena *a, int si,
             run_free(a, i, 1);
         }
     }
-    /* Drop empty slab pages beyond one per class. */
+    /* Give back slab pages the scan found empty. */
     for (uint32_t i = 0; i < top; i++) {
         struct akv_page *p = pg(a, i);
         if (p->p_owner == si + 1 && p->p_kind == AKV_PAGE_SLAB)

@@ -113,13 +113,15 @@ static void meta_roll_forward(struct akv_arena *a, struct akv_intent *in)
 }
 
 static void repair_meta(struct akv_arena *a, struct akv_intent *in,
-                        bool committed, int si)
+                        bool committed)
 {
     if (!committed)
         return;
     if (in->i_meta_ref)
         meta_roll_forward(a, in);
-    if (si == 0 && in->i_swap) {
+    /* The targets are absolute, so applying them on every stripe's
+     * repair is harmless. */
+    if (in->i_swap) {
         a->hdr->h_dbmap[in->i_swap_a] = in->i_swap_pa;
         a->hdr->h_dbmap[in->i_swap_b] = in->i_swap_pb;
     }
@@ -140,7 +142,7 @@ void akv_stripe_repair_locked(struct akv_arena *a, int si)
     struct repair_ctx rc = {si, intent_committed(a, in), in};
     bool prepared = atomic_load(&in->i_state) == AKV_INTENT_PREPARED;
 
-    repair_meta(a, in, rc.committed, si);
+    repair_meta(a, in, rc.committed);
     akv_pages_rebuild_stripe_locked(a, si, repair_keep, &rc);
     akv_table_reset_locked(a, si);
     memset(s->s_keys, 0, sizeof(s->s_keys));
@@ -194,10 +196,11 @@ static uint64_t touched_stripes(const struct akv_op *op)
         m |= 1ULL << op->st[i].si;
     if (op->meta_e)
         m |= 1ULL << op->meta_si;
-    if (op->flush_pdb != AKV_FLUSH_NONE)
+    /* A flush or a swap happens on every stripe the op holds (all of
+     * them), so each of those intents records it and whichever stripe is
+     * repaired first applies it. */
+    if (op->flush_pdb != AKV_FLUSH_NONE || op->swap)
         m |= op->locked;
-    if (op->swap)
-        m |= 1ULL;
     return m;
 }
 
@@ -221,7 +224,7 @@ static void prepare(struct akv_op *op, uint64_t touched, uint64_t seq)
             in->i_meta_vlen = op->meta_vlen;
             in->i_meta_flags = op->meta_flags;
         }
-        if (op->swap && si == 0) {
+        if (op->swap) {
             in->i_swap_a = op->swap_a;
             in->i_swap_b = op->swap_b;
             in->i_swap_pa = a->hdr->h_dbmap[op->swap_b];
@@ -320,7 +323,7 @@ static void apply(struct akv_op *op, uint64_t touched)
             if (touched & (1ULL << si))
                 apply_flush(a, si, op->flush_pdb);
     if (op->swap) {
-        struct akv_intent *in = &a->stripes[0].s_intent;
+        struct akv_intent *in = &a->stripes[__builtin_ctzll(touched)].s_intent;
         a->hdr->h_dbmap[in->i_swap_a] = in->i_swap_pa;
         a->hdr->h_dbmap[in->i_swap_b] = in->i_swap_pb;
     }

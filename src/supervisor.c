@@ -93,9 +93,7 @@ static uint64_t automatic_arena_size(const char *path, int64_t maxmemory)
     if (slash && slash != dir)
         *slash = '\0';
     if (maxmemory > 0)
-        size = AKV_MAX((uint64_t)maxmemory + (uint64_t)maxmemory / 4 +
-                           (64ULL << 20),
-                       AKV_MIN_ARENA_SIZE);
+        size = akv_arena_size_for(maxmemory);
     if (statvfs(dir, &vfs) == 0) {
         avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
         if (avail && size > avail)

@@ -315,7 +315,8 @@ static void test_pipelined(void **state)
  * the rest is parsed once it arrives. */
 static void test_pipelined_partial_tail(void **state)
 {
-    static const char cmds[] = "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nx\r\n";
+    static const char cmds[] = "*1\r\n$4\r\nPING\r\n"
+                               "*2\r\n$3\r\nGET\r\n$1\r\nx\r\n";
     size_t n = sizeof(cmds) - 1;
     struct akv_parser p;
     char *b = wbuf(cmds, n, 0);
@@ -631,6 +632,109 @@ static void test_many_args(void **state)
     akv_parser_free(&p);
 }
 
+/* ------------------------------------------------ reads of random sizes */
+
+/* The commands of a stream, each as "argc|len:arg|len:arg..." or "EMPTY",
+ * appended to out. */
+static void record(const struct akv_parser *p, int r, char *out,
+                   size_t outlen)
+{
+    size_t n = strlen(out);
+
+    if (r == AKV_PARSE_EMPTY) {
+        snprintf(out + n, outlen - n, "EMPTY;");
+        return;
+    }
+    n += (size_t)snprintf(out + n, outlen - n, "%d", p->argc);
+    for (int i = 0; i < p->argc && n < outlen; i++) {
+        n += (size_t)snprintf(out + n, outlen - n, "|%zu:", p->argl[i]);
+        for (size_t k = 0; k < p->argl[i] && n + 3 < outlen; k++) {
+            unsigned char c = (unsigned char)p->argv[i][k];
+            n += (size_t)snprintf(out + n, outlen - n,
+                                  c >= 32 && c < 127 ? "%c" : "\\%02x", c);
+        }
+    }
+    snprintf(out + n, outlen - n, ";");
+}
+
+/* Feed `stream` as a worker does: append what a read brings, parse every
+ * complete command, drop the consumed bytes, and sometimes move the
+ * buffer.  chunk == 0 means the whole stream in one read. */
+static void feed(const char *stream, size_t n, unsigned seed, size_t chunk,
+                 char *out, size_t outlen)
+{
+    struct akv_parser p;
+    char *buf = malloc(n + 1);
+    size_t len = 0, off = 0;
+
+    assert_non_null(buf);
+    out[0] = '\0';
+    srand(seed);
+    akv_parser_init(&p, MAX_BULK);
+    while (off < n) {
+        size_t k = chunk ? 1 + (size_t)rand() % chunk : n;
+        if (k > n - off)
+            k = n - off;
+        memcpy(buf + len, stream + off, k);
+        len += k;
+        off += k;
+        for (;;) {
+            int r = akv_parse(&p, buf, len);
+            if (r == AKV_PARSE_NEED)
+                break;
+            assert_true(r == AKV_PARSE_DONE || r == AKV_PARSE_EMPTY);
+            record(&p, r, out, outlen);
+            assert_true(p.used > 0 && p.used <= len);
+            memmove(buf, buf + p.used, len - p.used);
+            len -= p.used;
+        }
+        if (rand() % 4 == 0) {
+            /* The partial command moves to another buffer. */
+            char *nb = malloc(n + 1);
+            assert_non_null(nb);
+            memcpy(nb, buf, len);
+            memset(buf, 'Z', n + 1);
+            free(buf);
+            buf = nb;
+        }
+    }
+    assert_int_equal(len, 0);
+    free(buf);
+    akv_parser_free(&p);
+}
+
+static void test_random_read_sizes(void **state)
+{
+    static const char stream[] =
+        "*3\r\n$3\r\nSET\r\n$5\r\nk\0y\r\n\r\n$12\r\n\r\n\r\n$1\r\n*0\r\n\r\n"
+        "PING\r\n"
+        "*0\r\n"
+        "\r\n"
+        "SET 'a b' \"c\\x41\\r\" d\n"
+        "*-1\r\n"
+        "*1\r\n$0\r\n\r\n"
+        "*2\r\n$4\r\nECHO\r\n$40\r\n0123456789012345678901234567890123456789"
+        "\r\n"
+        "   \r\n"
+        "*1\r\n$4\r\nQUIT\r\n";
+    size_t n = sizeof(stream) - 1;
+    static char whole[4096], split[4096];
+
+    (void)state;
+    feed(stream, n, 1, 0, whole, sizeof(whole));
+    assert_string_equal(whole,
+                        "3|3:SET|5:k\\00y\\0d\\0a|12:\\0d\\0a\\0d\\0a$1"
+                        "\\0d\\0a*0\\0d\\0a;"
+                        "1|4:PING;EMPTY;EMPTY;4|3:SET|3:a b|3:cA\\0d|1:d;"
+                        "EMPTY;1|0:;"
+                        "2|4:ECHO|40:0123456789012345678901234567890123456789;"
+                        "EMPTY;1|4:QUIT;");
+    for (unsigned seed = 1; seed <= 300; seed++) {
+        feed(stream, n, seed, 1 + seed % 23, split, sizeof(split));
+        assert_string_equal(split, whole);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -656,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_error_unbalanced_quotes),
         cmocka_unit_test(test_reset_after_error),
         cmocka_unit_test(test_many_args),
+        cmocka_unit_test(test_random_read_sizes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
