@@ -382,7 +382,7 @@ def test_reader_not_draining(akv):
 def test_abrupt_disconnects(akv):
     """Clients vanishing mid-request or mid-reply do not hurt the server."""
     for data in (b"*3\r\n$3\r\nSET\r\n$1\r\nk", b"*1\r\n$100000\r\nabc",
-                 b"GET k", pack_command(b"SET", b"dk", b"x" * 100000)):
+                 b"GET k", pack_command(b"SET", b"dk0", b"x" * 100000)):
         s = socket.create_connection(("127.0.0.1", akv.port))
         s.sendall(data)
         s.close()
@@ -400,7 +400,7 @@ def test_abrupt_disconnects(akv):
     with RespConn(akv.port) as c:
         check_eq(c.command(b"PING"), b"+PONG\r\n", "PING after disconnects")
         check_eq(c.command(b"STRLEN", b"dk"), b":2000000\r\n", "STRLEN")
-        c.command(b"DEL", b"dk")
+        c.command(b"DEL", b"dk", b"dk0")
 
 
 def test_many_connections(akv):
