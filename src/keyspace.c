@@ -32,16 +32,22 @@ uint32_t akv_clock(struct akv_arena *a)
     return (uint32_t)((akv_mstime() - a->hdr->h_created_ms) / 10);
 }
 
-void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
+/* Forget what was staged (st[] itself is kept for the next op). */
+static void op_reset(struct akv_op *op)
 {
-    op->ctx = ctx;
-    op->want = op->locked = 0;
     op->nst = 0;
     op->meta_e = NULL;
     op->meta_what = 0;
     op->flush_pdb = AKV_FLUSH_NONE;
     op->swap = false;
     op->expired = 0;
+}
+
+void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
+{
+    op->ctx = ctx;
+    op->want = op->locked = 0;
+    op_reset(op);
 }
 
 void akv_op_want_key(struct akv_op *op, const char *key, size_t klen)
@@ -257,12 +263,7 @@ void akv_op_commit(struct akv_op *op)
     if (op->expired)
         atomic_fetch_add(&op->ctx->a->hdr->h_stats.st_expired, op->expired);
     unlock_all(op);
-    op->nst = 0;
-    op->meta_e = NULL;
-    op->meta_what = 0;
-    op->flush_pdb = AKV_FLUSH_NONE;
-    op->swap = false;
-    op->expired = 0;
+    op_reset(op);
 }
 
 void akv_op_abort(struct akv_op *op)

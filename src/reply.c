@@ -59,16 +59,23 @@ void akv_reply_raw(struct akv_reply *r, const void *p, size_t n)
     r->len += n;
 }
 
-static void prefixed_number(struct akv_reply *r, char c, long long v)
+/* "<c><v>\r\n" into buf (32 bytes); returns its length. */
+static size_t number_line(char *buf, char c, long long v)
 {
-    char buf[32];
     int n;
 
     buf[0] = c;
     n = 1 + akv_ll2str(buf + 1, v);
     buf[n++] = '\r';
     buf[n++] = '\n';
-    akv_reply_raw(r, buf, (size_t)n);
+    return (size_t)n;
+}
+
+static void prefixed_number(struct akv_reply *r, char c, long long v)
+{
+    char buf[32];
+
+    akv_reply_raw(r, buf, number_line(buf, c, v));
 }
 
 void akv_reply_ok(struct akv_reply *r)
@@ -233,13 +240,8 @@ static void fill_slot(struct akv_reply *r, size_t at, const char *p, size_t n)
 static void patch(struct akv_reply *r, size_t at, char c, long long v)
 {
     char buf[32];
-    int n;
 
-    buf[0] = c;
-    n = 1 + akv_ll2str(buf + 1, v);
-    buf[n++] = '\r';
-    buf[n++] = '\n';
-    fill_slot(r, at, buf, (size_t)n);
+    fill_slot(r, at, buf, number_line(buf, c, v));
 }
 
 void akv_reply_set_bulk(struct akv_reply *r, size_t at, const char *p,

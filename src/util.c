@@ -208,27 +208,19 @@ int akv_ld2str(char *buf, size_t len, long double v)
     return l;
 }
 
+/* As Redis's string2d: the long double parse, then a value that does not
+ * survive the conversion to double (overflow or underflow) is refused. */
 bool akv_str2d(const char *s, size_t len, double *out)
 {
-    char buf[256];
-    char *eptr;
-    double v;
+    long double ld;
+    double d;
 
-    if (len == 0 || len >= sizeof(buf))
+    if (len >= 256 || !akv_str2ld(s, len, &ld))
         return false;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    if (isspace((unsigned char)buf[0]))
+    d = (double)ld;
+    if (isinf(d) != isinfl(ld) || (d == 0 && ld != 0))
         return false;
-    errno = 0;
-    v = strtod(buf, &eptr);
-    if (*eptr != '\0' || (size_t)(eptr - buf) != len ||
-        (errno == ERANGE && (v == HUGE_VAL ||
-                                              v == -HUGE_VAL ||
-                                              fpclassify(v) == FP_ZERO)) ||
-        isnan(v))
-        return false;
-    *out = v;
+    *out = d;
     return true;
 }
 
