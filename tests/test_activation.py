@@ -203,6 +203,30 @@ def test_maxmemory_refuses_writes_not_reads(akv):
             c.command(b"CONFIG", b"SET", b"maxmemory", b"0")
 
 
+def test_query_buffer_limit_closes_only_that_client(akv):
+    """A request larger than client-query-buffer-limit closes that
+    connection (as Redis does); other clients carry on."""
+    with RespConn(akv.port) as other, RespConn(akv.port) as admin:
+        admin.command(b"CONFIG", b"SET", b"client-query-buffer-limit",
+                      b"1mb")
+        try:
+            big = RespConn(akv.port, timeout=LONG)
+            big.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$3000000\r\n")
+            try:
+                for _ in range(40):
+                    big.send_raw(b"x" * 65536)
+            except OSError:
+                pass
+            big.wait_closed(LONG)
+            big.close()
+            check_eq(other.command(b"PING"), b"+PONG\r\n", "other client")
+            check_eq(other.command(b"EXISTS", b"q"), b":0\r\n",
+                     "the oversized SET did not happen")
+        finally:
+            admin.command(b"CONFIG", b"SET", b"client-query-buffer-limit",
+                          b"1gb")
+
+
 def test_scan_returns_every_key_while_tables_grow(akv):
     """Keys present for the whole iteration are all returned, even though
     other clients insert enough keys to rehash every stripe meanwhile."""
