@@ -57,7 +57,7 @@ uint64_t akv_arena_size_for(int64_t maxmemory)
     uint64_t slack = (uint64_t)AKV_NSTRIPES * (AKV_NCLASSES + 1) *
                      AKV_PAGE_SIZE;
     uint64_t size = (uint64_t)maxmemory + (uint64_t)maxmemory / 4 + slack +
-                    (64ULL << 20);
+                    (128ULL << 20); /* metadata and the AOF ring */
 
     return AKV_MIN(AKV_MAX(size, AKV_MIN_ARENA_SIZE), AKV_MAX_ARENA_SIZE);
 }
@@ -91,6 +91,8 @@ static uint32_t plan_layout(struct akv_hdr *h, uint64_t size)
     h->h_slots_off = off;
     off = align_up(off + AKV_NSLOTS * sizeof(struct akv_client_slot),
                    AKV_PAGE_SIZE);
+    h->h_ring_off = off;
+    off += h->h_ring_size;
     h->h_pages_off = off;
     if (off >= size)
         return 0;
@@ -135,7 +137,9 @@ static int init_header(struct akv_arena *a, uint64_t size,
     for (int i = 0; i < AKV_MAX_DBS; i++)
         h->h_dbmap[i] = (uint8_t)i;
     atomic_store(&h->h_next_client_id, 1);
+    h->h_aof_cur_db = -1;
     if ((r = akv_shared_mutex_init(&h->h_pg_mutex)) < 0 ||
+        (r = akv_shared_mutex_init(&h->h_ring_mutex)) < 0 ||
         (r = akv_shared_mutex_init(&h->h_cfg_mutex)) < 0)
         return r;
     if ((r = init_stripes(a)) < 0)
@@ -169,6 +173,9 @@ int akv_arena_create(struct akv_arena *a, const char *path, uint64_t size,
         return -EINVAL;
     }
     memset(&plan, 0, sizeof(plan));
+    /* The ring takes at most an eighth of a small arena. */
+    plan.h_ring_size = AKV_MIN((uint64_t)cfg->aof_ring_size, size / 8) &
+                       ~(uint64_t)(AKV_PAGE_SIZE - 1);
     if (plan_layout(&plan, size) < 16) {
         *errmsg = "arena-size too small for its metadata";
         return -EINVAL;

@@ -163,6 +163,8 @@ struct akv_intent {
     uint8_t i_swap_pa, i_swap_pb; /* their physical dbs afterwards */
     uint8_t i_pad[2];
     int32_t i_flush_db;   /* physical db to empty, or AKV_FLUSH_* */
+    uint64_t i_ring_pos;  /* AOF record of the op + 1 (its commit point), or
+                           * 0: then c_commit of the slot decides */
 };
 
 struct akv_stripe {
@@ -251,6 +253,23 @@ struct akv_hdr {
     uint32_t h_pg_reserved;       /* pages below this are fallocated */
     uint32_t h_pg_inuse;          /* pages not free */
     uint32_t h_pg_bins[AKV_NBINS];
+
+    /* The AOF ring (ring.c, aof.c).  Positions are byte counts since the
+     * arena was made; offset in the ring = position % h_ring_size.
+     * tail <= durable <= written <= head. */
+    uint64_t h_ring_off;
+    uint64_t h_ring_size;
+    pthread_mutex_t h_ring_mutex;   /* reservations (h_ring_head) */
+    _Atomic uint64_t h_ring_head;    /* next byte to reserve */
+    _Atomic uint64_t h_ring_written; /* records below are in the file */
+    _Atomic uint64_t h_ring_durable; /* ... and fsynced per appendfsync */
+    _Atomic uint64_t h_ring_tail;    /* records below may be overwritten */
+    _Atomic uint32_t h_ring_kick;     /* futex: a record was committed */
+    _Atomic uint32_t h_ring_progress; /* futex: durable or tail moved */
+    _Atomic uint32_t h_aof_on;       /* workers log effects */
+    int32_t h_aof_cur_db;            /* db selected at the file's end */
+    uint64_t h_aof_file_size;        /* file bytes covering [.., written) */
+    _Atomic uint64_t h_sweep_gen;    /* complete stripe sweeps by reaper */
 
     pthread_mutex_t h_cfg_mutex;
     struct akv_config h_cfg;

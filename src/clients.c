@@ -158,12 +158,9 @@ int akv_reap_dead_slots(struct akv_ctx *ctx)
     }
     if (n == 0)
         return 0;
-    /* Taking every stripe lock once repairs any stripe a dead owner held,
-     * while its slot (and commit word) still exists. */
-    for (int si = 0; si < AKV_NSTRIPES; si++) {
-        if (akv_stripe_lock(ctx, si) == 0)
-            akv_stripe_unlock(ctx, si);
-    }
+    /* A sweep repairs any stripe a dead owner held, while its slot (and
+     * commit word) still exists; it never waits for a live holder. */
+    akv_stripe_sweep(ctx);
     for (int k = 0; k < n; k++) {
         akv_log(AKV_LOG_VERBOSE, "Client slot %d of dead process %d freed",
                 dead[k], (int)atomic_load(&a->slots[dead[k]].c_pid));

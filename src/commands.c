@@ -483,7 +483,7 @@ static bool allowed_now(struct akv_client *c, const struct akv_command *cmd)
         akv_reply_error(&c->reply, "NOAUTH Authentication required.");
         return false;
     }
-    if (akv_unlikely(state != AKV_STATE_READY)) {
+    if (akv_unlikely(state != AKV_STATE_READY) && !c->ctx.replaying) {
         if (state == AKV_STATE_POISONED) {
             akv_reply_error(&c->reply, "ERR arena is poisoned after a failed "
                                        "repair; restart arenakv-server");
@@ -508,6 +508,7 @@ void akv_dispatch(struct akv_client *c)
 {
     const struct akv_command *cmd;
     struct akv_client_slot *cs = c->ctx.cs;
+    size_t start;
 
     c->cmd = NULL;
     if ((cmd = resolve(c)) == NULL)
@@ -521,7 +522,16 @@ void akv_dispatch(struct akv_client *c)
     c->ctx.now = akv_mstime();
     snprintf(cs->c_cmd, sizeof(cs->c_cmd), "%s",
              cmd->fullname ? cmd->fullname : cmd->name);
+    start = c->reply.len;
     cmd->proc(c);
+    if (akv_unlikely(c->ctx.op_error)) {
+        /* The write could not be logged: it did not happen.  Whatever the
+         * handler replied is replaced by the error. */
+        c->reply.len = start;
+        akv_reply_error(&c->reply, "ERR the write is too large for the AOF "
+                                   "ring (see aof-ring-size)");
+        c->ctx.op_error = 0;
+    }
     akv_slot_count(&cs->c_stats.ss_commands, 1);
     atomic_store_explicit(&cs->c_last_ms, c->ctx.now, memory_order_relaxed);
 }

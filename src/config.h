@@ -77,6 +77,7 @@ struct akv_config {
     char appenddirname[AKV_CFG_STR];
     int64_t enable_debug_command; /* enum akv_enable */
     char save[AKV_CFG_STR];       /* snapshot rules, as CONFIG GET shows */
+    int64_t aof_ring_size;        /* bytes of the AOF ring in the arena */
 };
 
 /* Fill cfg with defaults. */

@@ -256,14 +256,20 @@ static void unlock_all(struct akv_op *op)
     op->locked = 0;
 }
 
-void akv_op_commit(struct akv_op *op)
+int akv_op_commit(struct akv_op *op)
 {
-    if (akv_op_dirty(op))
-        akv_stripe_commit_locked(op);
+    int r = 0;
+
+    if (akv_op_dirty(op) && (r = akv_stripe_commit_locked(op)) < 0) {
+        op->ctx->op_error = r;
+        akv_op_abort(op); /* drops the new entries, keeps lazy expiry */
+        return r;
+    }
     if (op->expired)
         atomic_fetch_add(&op->ctx->a->hdr->h_stats.st_expired, op->expired);
     unlock_all(op);
     op_reset(op);
+    return 0;
 }
 
 void akv_op_abort(struct akv_op *op)
@@ -281,5 +287,5 @@ void akv_op_abort(struct akv_op *op)
     op->meta_what = 0;
     op->flush_pdb = AKV_FLUSH_NONE;
     op->swap = false;
-    akv_op_commit(op);
+    akv_op_commit(op); /* lazy deletions alone: their record is small */
 }

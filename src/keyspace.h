@@ -21,6 +21,11 @@ struct akv_ctx {
     struct akv_client_slot *cs;
     uint64_t seq;                 /* last transaction number used */
     int64_t now;                  /* command time snapshot, Unix ms */
+    bool replaying;               /* loading the AOF: do not log effects */
+    int op_error;                 /* -E2BIG: the last commit was refused */
+    uint64_t aof_wait;            /* ring end the replies must wait for */
+    char *aof_buf;                /* effect record being encoded */
+    size_t aof_len, aof_cap;
 };
 
 struct akv_staged {
@@ -64,8 +69,13 @@ void akv_stripe_unlock(struct akv_ctx *ctx, int si);
 void akv_stripe_repair_locked(struct akv_arena *a, int si);
 
 /* Run the intent protocol for an op whose changes are staged; the stripes
- * it touches are locked. */
-void akv_stripe_commit_locked(struct akv_op *op);
+ * it touches are locked.  Returns 0 or -E2BIG (nothing changed). */
+int akv_stripe_commit_locked(struct akv_op *op);
+/* Lock and unlock every stripe, repairing those whose holder died (with
+ * the AOF on, stripes held by live workers are skipped: their holder
+ * repaired them).  After it returns, no stripe holds an intent of a
+ * process that was dead when it began. */
+void akv_stripe_sweep(struct akv_ctx *ctx);
 
 /* Consistency check of one stripe (lock held): calls report() per problem
  * and returns the number found. */
@@ -123,8 +133,10 @@ static inline bool akv_op_dirty(const struct akv_op *op)
  * arena would be exceeded. */
 bool akv_op_room(struct akv_op *op, size_t bytes);
 
-/* Commit staged changes (if any) and unlock.  */
-void akv_op_commit(struct akv_op *op);
+/* Commit staged changes (if any) and unlock.  Returns 0, or -E2BIG when
+ * the effect record would not fit the AOF ring: then nothing happened,
+ * ctx->op_error is set and the dispatcher replaces the reply. */
+int akv_op_commit(struct akv_op *op);
 /* Drop staged new entries and unlock; lazily expired keys are still
  * deleted. */
 void akv_op_abort(struct akv_op *op);

@@ -34,11 +34,15 @@
 #include "keyspace.h"
 #include "log.h"
 #include "pages.h"
+#include "ring.h"
+#include "aof.h"
 
 static bool intent_committed(struct akv_arena *a, const struct akv_intent *i)
 {
     if (atomic_load(&((struct akv_intent *)i)->i_state) != AKV_INTENT_PREPARED)
         return false;
+    if (i->i_ring_pos)
+        return akv_ring_resolve(a, i->i_ring_pos - 1, i->i_seq);
     if (i->i_client >= AKV_NSLOTS)
         return false;
     return atomic_load(&a->slots[i->i_client].c_commit) >= i->i_seq;
@@ -129,6 +133,7 @@ static void repair_meta(struct akv_arena *a, struct akv_intent *in,
 
 static void clear_intent(struct akv_intent *in)
 {
+    in->i_ring_pos = 0;
     in->i_meta_ref = 0;
     in->i_flush_db = AKV_FLUSH_NONE;
     in->i_swap = 0;
@@ -204,7 +209,8 @@ static uint64_t touched_stripes(const struct akv_op *op)
     return m;
 }
 
-static void prepare(struct akv_op *op, uint64_t touched, uint64_t seq)
+static void prepare(struct akv_op *op, uint64_t touched, uint64_t seq,
+                    uint64_t ring_pos)
 {
     struct akv_arena *a = op->ctx->a;
 
@@ -214,6 +220,7 @@ static void prepare(struct akv_op *op, uint64_t touched, uint64_t seq)
             continue;
         in->i_client = (uint32_t)op->ctx->slot;
         in->i_seq = seq;
+        in->i_ring_pos = ring_pos;
         in->i_flush_db = op->flush_pdb;
         in->i_meta_ref = 0;
         in->i_swap = 0;
@@ -329,17 +336,45 @@ static void apply(struct akv_op *op, uint64_t touched)
     }
 }
 
-void akv_stripe_commit_locked(struct akv_op *op)
+/* With the AOF on, reserve the op's effect record and fill it; returns
+ * its ring position + 1, 0 when nothing is logged, or -E2BIG. */
+static int64_t log_effects(struct akv_op *op, uint64_t seq)
+{
+    struct akv_ctx *ctx = op->ctx;
+    struct akv_arena *a = ctx->a;
+    int db, db_end;
+    size_t len;
+    uint64_t pos;
+
+    if (ctx->replaying || !atomic_load(&a->hdr->h_aof_on))
+        return 0;
+    len = akv_aof_encode(op, &db, &db_end);
+    if (len == 0)
+        return 0;
+    if (len > akv_ring_max_payload(a))
+        return -E2BIG;
+    pos = akv_ring_reserve(a, len, ctx->slot, seq, db, db_end);
+    memcpy(akv_rec_payload(akv_ring_rec(a, pos)), ctx->aof_buf, len);
+    return (int64_t)pos + 1;
+}
+
+int akv_stripe_commit_locked(struct akv_op *op)
 {
     struct akv_arena *a = op->ctx->a;
     uint64_t touched = touched_stripes(op);
-    uint64_t seq = ++op->ctx->seq;
+    uint64_t seq = op->ctx->seq + 1;
+    int64_t rec = log_effects(op, seq);
 
-    prepare(op, touched, seq);
+    if (rec < 0)
+        return (int)rec;
+    op->ctx->seq = seq;
+    prepare(op, touched, seq, (uint64_t)rec);
     AKV_FAULT("intent-prepared");
     for (int i = 0; i < op->nst; i++)
         op->st[i].e->e_state = op->st[i].kind;
     AKV_FAULT("marked");
+    if (rec)
+        akv_ring_commit(a, (uint64_t)rec - 1); /* the commit point */
     atomic_store(&op->ctx->cs->c_commit, seq);
     AKV_FAULT("committed");
     apply(op, touched);
@@ -347,6 +382,37 @@ void akv_stripe_commit_locked(struct akv_op *op)
     for (int si = 0; si < AKV_NSTRIPES; si++)
         if (touched & (1ULL << si))
             clear_intent(&a->stripes[si].s_intent);
+    if (rec) {
+        akv_ring_done(a, (uint64_t)rec - 1);
+        op->ctx->aof_wait = akv_ring_end(a, (uint64_t)rec - 1);
+    }
+    return 0;
+}
+
+void akv_stripe_sweep(struct akv_ctx *ctx)
+{
+    struct akv_arena *a = ctx->a;
+    /* Without the AOF a repair decides by the dead worker's commit word,
+     * which lives only as long as its slot: wait for every stripe, so no
+     * repair is still reading it when the caller frees the slot.  (No
+     * worker waits while holding a stripe then.)  With the AOF the ring
+     * decides, and a worker may wait for ring space holding stripes, so
+     * the sweep must not wait. */
+    bool wait = !atomic_load(&a->hdr->h_aof_on);
+
+    for (int si = 0; si < AKV_NSTRIPES; si++) {
+        struct akv_stripe *s = &a->stripes[si];
+        int r = wait ? pthread_mutex_lock(&s->s_mutex)
+                     : pthread_mutex_trylock(&s->s_mutex);
+        if (r == EOWNERDEAD) {
+            akv_stripe_repair_locked(a, si);
+            pthread_mutex_consistent(&s->s_mutex);
+        } else if (r != 0) {
+            continue; /* a live holder, who repaired it when it locked */
+        }
+        pthread_mutex_unlock(&s->s_mutex);
+    }
+    atomic_fetch_add(&a->hdr->h_sweep_gen, 1);
 }
 
 /* ------------------------------------------------------------ checker */

@@ -28,6 +28,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "aof.h"
 #include "clients.h"
 #include "keyspace.h"
 #include "log.h"
@@ -46,6 +47,8 @@ struct supervisor {
     int sigfd;
     int nchildren;
     bool reset_arena;
+    bool created;      /* the arena is new: the dataset must be loaded */
+    struct akv_aof aof;
 };
 
 static void usage(FILE *f)
@@ -156,7 +159,44 @@ static int open_arena(struct supervisor *s)
         return -1;
     }
     describe_arena(s, "Created new");
+    s->created = true;
     return 0;
+}
+
+/* Open the AOF; replay it into a new arena; start the drainer. */
+static int start_aof(struct supervisor *s)
+{
+    struct akv_hdr *h = s->arena.hdr;
+    const char *why = "";
+    char msg[512];
+    int64_t t0 = akv_monotonic_ms();
+
+    if (!s->cfg.appendonly) {
+        if (atomic_load(&h->h_aof_on))
+            akv_log(AKV_LOG_WARNING, "appendonly is now off: writes are no "
+                    "longer logged");
+        atomic_store(&h->h_aof_on, 0);
+        return 0;
+    }
+    if (akv_aof_open(&s->aof, &s->arena, s->ctx.slot, &why) < 0) {
+        akv_log(AKV_LOG_WARNING, "%s (%s): %s", why, s->aof.incr,
+                strerror(errno));
+        return -1;
+    }
+    if (s->created) {
+        if (akv_aof_load(&s->aof, &s->ctx, msg, sizeof(msg)) < 0) {
+            akv_log(AKV_LOG_WARNING, "%s: %s. Fix it with arenakv-check-aof "
+                    "--fix, or move it away.", s->aof.incr, msg);
+            return -1;
+        }
+        akv_log(AKV_LOG_NOTICE, "DB loaded from append only file: %.3f "
+                "seconds (%llu commands)", (akv_monotonic_ms() - t0) / 1000.0,
+                (unsigned long long)atomic_load(&h->h_load_keys));
+    } else if (!atomic_load(&h->h_aof_on)) {
+        akv_log(AKV_LOG_WARNING, "appendonly turned on for a live arena: keys "
+                "written before now are not in %s", s->aof.incr);
+    }
+    return akv_aof_start(&s->aof) < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ sockets */
@@ -461,6 +501,8 @@ static int start(struct supervisor *s)
     atomic_store(&s->arena.hdr->h_supervisor_pid, getpid());
     sweep_stripes(s);
     akv_reap_dead_slots(&s->ctx);
+    if (start_aof(s) < 0)
+        return -1;
     return open_listeners(s);
 }
 
@@ -500,6 +542,7 @@ int main(int argc, char **argv)
     sd_notify(0, "STOPPING=1");
     close_listeners(&s);
     stop_workers(&s);
+    akv_aof_stop(&s.aof);
     akv_slot_release(&s.arena, s.ctx.slot);
     if (s.cfg.pidfile[0])
         unlink(s.cfg.pidfile);

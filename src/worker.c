@@ -28,6 +28,7 @@
 
 #include "clients.h"
 #include "log.h"
+#include "ring.h"
 #include "server.h"
 #include "worker.h"
 
@@ -116,6 +117,14 @@ static bool flush_reply(struct akv_client *c)
 {
     bool ok = true;
 
+    /* appendfsync always: no reply before an fsync covers the writes it
+     * acknowledges.  One wait covers a whole pipelined batch, and one
+     * fsync by the drainer covers every worker waiting (group commit). */
+    if (c->ctx.aof_wait) {
+        if (c->ctx.a->hdr->h_cfg.appendfsync == AKV_FSYNC_ALWAYS)
+            akv_ring_wait_durable(c->ctx.a, c->ctx.aof_wait);
+        c->ctx.aof_wait = 0;
+    }
     if (c->reply.len) {
         ok = write_all(c->fd_out, c->reply.buf, c->reply.len);
         akv_slot_count(&c->ctx.cs->c_stats.ss_net_out, c->reply.len);
@@ -250,6 +259,7 @@ static void client_free(struct akv_client *c)
     akv_reply_free(&c->reply);
     akv_parser_free(&c->parser);
     free(c->op.st);
+    free(c->ctx.aof_buf);
 }
 
 static int refuse(int fd, const char *msg)

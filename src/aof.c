@@ -1,0 +1,659 @@
+/*
+ * aof.c -- the append-only file: what workers log, how the supervisor
+ * writes it, and how a new arena is rebuilt from it.
+ *
+ * Effect records.  A worker logs what its op did, not what the client
+ * asked: every entry it creates becomes SET key value [PXAT ms] (so INCR,
+ * APPEND-by-copy, SETRANGE, RENAME and MOVE replay to the same bytes and
+ * the same absolute expiry), every entry it removes without replacing
+ * becomes DEL (lazy expiry included), an expiry change PEXPIREAT or
+ * PERSIST, an in-place append APPEND with just the new bytes, and FLUSHDB,
+ * FLUSHALL and SWAPDB stay themselves.  Several commands of one op are
+ * wrapped in MULTI/EXEC so a torn tail never replays half an op.  Replay
+ * therefore never depends on the clock or on chance.
+ *
+ * The drainer (a thread of the supervisor) writes committed records in
+ * ring order with writev(), adding SELECT when the db changes, and fsyncs
+ * per appendfsync: always (after every batch, and workers wait for it:
+ * group commit), everysec, no.  It records in the arena how many file
+ * bytes cover the drained records, so a restarted supervisor truncates
+ * whatever was written past that and drains again: nothing lost, nothing
+ * written twice.
+ *
+ * Reuse of ring space: a record may be overwritten only when its owner
+ * said it is done, or when its owner is dead and a stripe sweep has run
+ * since: then no intent anywhere still points at it (stripe.c).
+ */
+#include "build-config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "aof.h"
+#include "clients.h"
+#include "log.h"
+#include "ring.h"
+#include "server.h"
+#include "util.h"
+
+/* ------------------------------------------------------------ encoding */
+
+static bool buf_reserve(struct akv_ctx *ctx, size_t n)
+{
+    if (ctx->aof_len + n > ctx->aof_cap) {
+        size_t cap = ctx->aof_cap ? ctx->aof_cap : 4096;
+        char *p;
+        while (cap < ctx->aof_len + n)
+            cap *= 2;
+        if (!(p = realloc(ctx->aof_buf, cap)))
+            return false;
+        ctx->aof_buf = p;
+        ctx->aof_cap = cap;
+    }
+    return true;
+}
+
+static void buf_put(struct akv_ctx *ctx, const void *p, size_t n)
+{
+    if (!buf_reserve(ctx, n))
+        abort(); /* cannot keep the log's promise without memory */
+    memcpy(ctx->aof_buf + ctx->aof_len, p, n);
+    ctx->aof_len += n;
+}
+
+static void buf_header(struct akv_ctx *ctx, char c, long long v)
+{
+    char tmp[32];
+    int n;
+
+    tmp[0] = c;
+    n = 1 + akv_ll2str(tmp + 1, v);
+    tmp[n++] = '\r';
+    tmp[n++] = '\n';
+    buf_put(ctx, tmp, (size_t)n);
+}
+
+static void buf_bulk(struct akv_ctx *ctx, const void *p, size_t n)
+{
+    buf_header(ctx, '$', (long long)n);
+    buf_put(ctx, p, n);
+    buf_put(ctx, "\r\n", 2);
+}
+
+static void buf_bulk_ll(struct akv_ctx *ctx, long long v)
+{
+    char tmp[24];
+    buf_bulk(ctx, tmp, (size_t)akv_ll2str(tmp, v));
+}
+
+static void buf_cmd(struct akv_ctx *ctx, const char *name, int argc)
+{
+    buf_header(ctx, '*', argc);
+    buf_bulk(ctx, name, strlen(name));
+}
+
+struct encoder {
+    struct akv_op *op;
+    int ncmds;
+    int first_db, cur_db;
+};
+
+static int logical_db(struct akv_arena *a, uint8_t pdb)
+{
+    for (uint32_t i = 0; i < a->hdr->h_ndbs; i++)
+        if (a->hdr->h_dbmap[i] == pdb)
+            return (int)i;
+    return 0;
+}
+
+/* Switch the encoded stream to db (a SELECT inside the record when the
+ * record already runs in another db). */
+static void in_db(struct encoder *en, int db)
+{
+    struct akv_ctx *ctx = en->op->ctx;
+
+    if (en->first_db < 0) {
+        en->first_db = en->cur_db = db;
+        return;
+    }
+    if (db == en->cur_db)
+        return;
+    buf_cmd(ctx, "SELECT", 2);
+    buf_bulk_ll(ctx, db);
+    en->ncmds++;
+    en->cur_db = db;
+}
+
+static void encode_new(struct encoder *en, struct akv_entry *e)
+{
+    struct akv_ctx *ctx = en->op->ctx;
+    int64_t x = atomic_load(&e->e_expire);
+
+    in_db(en, logical_db(ctx->a, e->e_db));
+    buf_cmd(ctx, "SET", x ? 5 : 3);
+    buf_bulk(ctx, e->e_data, e->e_klen);
+    buf_bulk(ctx, akv_entry_val(e), e->e_vlen);
+    if (x) {
+        buf_bulk(ctx, "PXAT", 4);
+        buf_bulk_ll(ctx, x);
+    }
+    en->ncmds++;
+}
+
+/* An entry removed and not replaced by a new one of the same key. */
+static bool replaced(const struct akv_op *op, const struct akv_entry *o)
+{
+    for (int i = 0; i < op->nst; i++) {
+        const struct akv_entry *e = op->st[i].e;
+        if (op->st[i].kind == AKV_CHUNK_NEW && e->e_db == o->e_db &&
+            e->e_klen == o->e_klen &&
+            memcmp(e->e_data, o->e_data, o->e_klen) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void encode_del(struct encoder *en, struct akv_entry *o)
+{
+    struct akv_ctx *ctx = en->op->ctx;
+
+    in_db(en, logical_db(ctx->a, o->e_db));
+    buf_cmd(ctx, "DEL", 2);
+    buf_bulk(ctx, o->e_data, o->e_klen);
+    en->ncmds++;
+}
+
+static void encode_meta(struct encoder *en)
+{
+    struct akv_op *op = en->op;
+    struct akv_ctx *ctx = op->ctx;
+    struct akv_entry *e = op->meta_e;
+
+    in_db(en, logical_db(ctx->a, e->e_db));
+    if (op->meta_what & AKV_META_LENGTH) {
+        buf_cmd(ctx, "APPEND", 3);
+        buf_bulk(ctx, e->e_data, e->e_klen);
+        buf_bulk(ctx, akv_entry_val(e) + e->e_vlen,
+                 op->meta_vlen - e->e_vlen);
+        en->ncmds++;
+    }
+    if (op->meta_what & AKV_META_EXPIRE) {
+        buf_cmd(ctx, op->meta_expire ? "PEXPIREAT" : "PERSIST",
+                op->meta_expire ? 3 : 2);
+        buf_bulk(ctx, e->e_data, e->e_klen);
+        if (op->meta_expire)
+            buf_bulk_ll(ctx, op->meta_expire);
+        en->ncmds++;
+    }
+}
+
+static void encode_db_ops(struct encoder *en)
+{
+    struct akv_op *op = en->op;
+    struct akv_ctx *ctx = op->ctx;
+
+    if (op->flush_pdb == AKV_FLUSH_ALL) {
+        buf_cmd(ctx, "FLUSHALL", 1);
+        en->ncmds++;
+    } else if (op->flush_pdb != AKV_FLUSH_NONE) {
+        in_db(en, logical_db(ctx->a, (uint8_t)op->flush_pdb));
+        buf_cmd(ctx, "FLUSHDB", 1);
+        en->ncmds++;
+    }
+    if (op->swap) {
+        buf_cmd(ctx, "SWAPDB", 3);
+        buf_bulk_ll(ctx, op->swap_a);
+        buf_bulk_ll(ctx, op->swap_b);
+        en->ncmds++;
+    }
+}
+
+static void encode_body(struct encoder *en)
+{
+    struct akv_op *op = en->op;
+
+    for (int i = 0; i < op->nst; i++)
+        if (op->st[i].kind == AKV_CHUNK_OLD && !replaced(op, op->st[i].e))
+            encode_del(en, op->st[i].e);
+    for (int i = 0; i < op->nst; i++)
+        if (op->st[i].kind == AKV_CHUNK_NEW)
+            encode_new(en, op->st[i].e);
+    if (op->meta_e)
+        encode_meta(en);
+    encode_db_ops(en);
+}
+
+size_t akv_aof_encode(struct akv_op *op, int *db, int *db_end)
+{
+    struct akv_ctx *ctx = op->ctx;
+    struct encoder en = {op, 0, -1, -1};
+    static const char multi[] = "*1\r\n$5\r\nMULTI\r\n";
+    static const char exec[] = "*1\r\n$4\r\nEXEC\r\n";
+    size_t body;
+
+    ctx->aof_len = 0;
+    buf_put(ctx, multi, sizeof(multi) - 1);
+    encode_body(&en);
+    body = ctx->aof_len - (sizeof(multi) - 1);
+    if (en.ncmds > 1) {
+        buf_put(ctx, exec, sizeof(exec) - 1);
+    } else {
+        memmove(ctx->aof_buf, ctx->aof_buf + sizeof(multi) - 1, body);
+        ctx->aof_len = body;
+    }
+    *db = en.first_db;
+    *db_end = en.cur_db;
+    return en.ncmds ? ctx->aof_len : 0;
+}
+
+/* ------------------------------------------------------------ files */
+
+static int write_manifest(struct akv_aof *aof, const struct akv_config *cfg)
+{
+    char path[900], tmp[920], line[400];
+    int fd, n;
+
+    snprintf(path, sizeof(path), "%s/%s.manifest", aof->dir,
+             cfg->appendfilename);
+    if (access(path, F_OK) == 0)
+        return 0;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    n = snprintf(line, sizeof(line), "file %s.1.incr.aof seq 1 type i\n",
+                 cfg->appendfilename);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    if (write(fd, line, (size_t)n) != n || fsync(fd) < 0) {
+        close(fd);
+        return -EIO;
+    }
+    close(fd);
+    return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+int akv_aof_open(struct akv_aof *aof, struct akv_arena *a, int slot,
+                 const char **why)
+{
+    const struct akv_config *cfg = &a->hdr->h_cfg;
+    struct stat st;
+
+    memset(aof, 0, sizeof(*aof));
+    aof->ctx.a = a;
+    aof->ctx.slot = slot;
+    aof->ctx.cs = &a->slots[slot];
+    snprintf(aof->dir, sizeof(aof->dir), "%s", cfg->appenddirname);
+    snprintf(aof->incr, sizeof(aof->incr), "%s/%s.1.incr.aof", aof->dir,
+             cfg->appendfilename);
+    if (mkdir(aof->dir, 0755) < 0 && errno != EEXIST) {
+        *why = "cannot create the AOF directory";
+        return -errno;
+    }
+    if (write_manifest(aof, cfg) < 0) {
+        *why = "cannot write the AOF manifest";
+        return -EIO;
+    }
+    aof->fd = open(aof->incr, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (aof->fd < 0 || fstat(aof->fd, &st) < 0) {
+        *why = "cannot open the AOF file";
+        return -errno;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ replay */
+
+struct loader {
+    struct akv_client c;
+    char *base;
+    size_t size;
+};
+
+static void run_loaded(struct loader *ld, struct akv_parser *p)
+{
+    struct akv_client *c = &ld->c;
+
+    c->argc = p->argc;
+    c->argv = p->argv;
+    c->argl = p->argl;
+    akv_dispatch(c);
+    if (c->reply.len > 1 << 20)
+        c->reply.len = 0;
+    atomic_fetch_add(&c->ctx.a->hdr->h_load_keys, 1);
+}
+
+/* Run the commands between a MULTI at `from` and its EXEC at `to`: a
+ * transaction is applied only once it is known to be whole. */
+static void run_transaction(struct loader *ld, size_t from, size_t to)
+{
+    struct akv_parser q;
+    size_t at = from;
+
+    akv_parser_init(&q, INT64_MAX);
+    while (at < to && akv_parse(&q, ld->base + at, to - at) ==
+                          AKV_PARSE_DONE) {
+        if (!(q.argc == 1 && akv_strcaseeq(q.argv[0], q.argl[0], "multi")))
+            run_loaded(ld, &q);
+        at += q.used;
+    }
+    akv_parser_free(&q);
+}
+
+/* Execute the whole commands and transactions in [from, to); returns the
+ * end of the last one, which is where a torn tail begins. */
+static size_t replay_range(struct loader *ld, size_t from, size_t to,
+                           bool *in_multi, size_t *multi_at, int *status,
+                           char *why, size_t whylen)
+{
+    struct akv_parser p;
+    size_t pos = from, good = from;
+
+    akv_parser_init(&p, INT64_MAX);
+    *status = 0;
+    while (pos < to) {
+        int r;
+        if (ld->base[pos] != '*') {
+            snprintf(why, whylen, "Bad file format reading the append only "
+                     "file at offset %zu", pos);
+            *status = -1;
+            break;
+        }
+        r = akv_parse(&p, ld->base + pos, to - pos);
+        if (r == AKV_PARSE_NEED)
+            break;
+        if (r == AKV_PARSE_ERROR) {
+            snprintf(why, whylen, "Bad file format at offset %zu (%s)", pos,
+                     p.err);
+            *status = -1;
+            break;
+        }
+        if (r == AKV_PARSE_DONE && p.argc == 1 &&
+            akv_strcaseeq(p.argv[0], p.argl[0], "multi")) {
+            *in_multi = true;
+            *multi_at = pos;
+        } else if (r == AKV_PARSE_DONE && p.argc == 1 &&
+                   akv_strcaseeq(p.argv[0], p.argl[0], "exec")) {
+            *in_multi = false;
+            run_transaction(ld, *multi_at, pos);
+            good = pos + p.used;
+        } else if (r == AKV_PARSE_DONE && !*in_multi) {
+            run_loaded(ld, &p);
+            good = pos + p.used;
+        }
+        pos += p.used;
+    }
+    akv_parser_free(&p);
+    return good;
+}
+
+int akv_aof_load(struct akv_aof *aof, struct akv_ctx *ctx, char *why,
+                 size_t whylen)
+{
+    struct loader ld;
+    struct stat st;
+    bool in_multi = false;
+    size_t multi_at = 0, good;
+    int status;
+
+    if (fstat(aof->fd, &st) < 0)
+        return -errno;
+    if (st.st_size == 0)
+        return 0;
+    ld.size = (size_t)st.st_size;
+    ld.base = mmap(NULL, ld.size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+                   aof->fd, 0);
+    if (ld.base == MAP_FAILED)
+        return -errno;
+    memset(&ld.c, 0, sizeof(ld.c));
+    ld.c.ctx = *ctx;
+    ld.c.ctx.replaying = true;
+    ld.c.authed = true;
+    ld.c.fd_in = ld.c.fd_out = -1;
+    akv_reply_init(&ld.c.reply);
+    akv_op_init(&ld.c.op, &ld.c.ctx);
+    good = replay_range(&ld, 0, ld.size, &in_multi, &multi_at, &status, why,
+                        whylen);
+    ctx->a->hdr->h_aof_cur_db = ld.c.db;
+    akv_reply_free(&ld.c.reply);
+    free(ld.c.op.st);
+    free(ld.c.ctx.aof_buf);
+    munmap(ld.base, ld.size);
+    if (status < 0)
+        return -EINVAL;
+    if (good < ld.size) {
+        akv_log(AKV_LOG_WARNING, "!!! Warning: short read while loading the "
+                "AOF file %s!!! Truncating %zu bytes at offset %zu (a command "
+                "or transaction cut short by a crash); "
+                "aof-load-truncated is enabled.", aof->incr, ld.size - good,
+                good);
+        if (ftruncate(aof->fd, (off_t)good) < 0 || fsync(aof->fd) < 0)
+            return -errno;
+    }
+    ctx->a->hdr->h_aof_file_size = good;
+    return 0;
+}
+
+/* ------------------------------------------------------------ drainer */
+
+static bool owner_alive(struct akv_arena *a, const struct akv_rec *r)
+{
+    return r->rc_slot < AKV_NSLOTS &&
+           atomic_load(&a->slots[r->rc_slot].c_pid) == r->rc_pid &&
+           akv_slot_owner_alive(a, (int)r->rc_slot);
+}
+
+#define MAX_IOV 128
+
+struct batch {
+    struct iovec iov[MAX_IOV];
+    char select[MAX_IOV][40];
+    int n;
+    size_t bytes;
+};
+
+static void add_select(struct batch *b, int db)
+{
+    char *s = b->select[b->n];
+    int len = snprintf(s, 40, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n",
+                       db >= 10 ? (db >= 100 ? 3 : 2) : 1, db);
+    b->iov[b->n].iov_base = s;
+    b->iov[b->n].iov_len = (size_t)len;
+    b->bytes += (size_t)len;
+    b->n++;
+}
+
+/* Collect committed records from `written` on; returns the new position.
+ * Stops at a record still being written by a live owner. */
+static uint64_t collect(struct akv_aof *aof, struct batch *b)
+{
+    struct akv_arena *a = aof->ctx.a;
+    struct akv_hdr *h = a->hdr;
+    uint64_t pos = atomic_load(&h->h_ring_written);
+    uint64_t head = atomic_load(&h->h_ring_head);
+
+    while (pos < head && b->n < MAX_IOV - 2) {
+        struct akv_rec *r = akv_ring_rec(a, pos);
+        uint32_t st = atomic_load_explicit(&r->rc_state, memory_order_acquire);
+        if (st == AKV_REC_RESERVED) {
+            if (owner_alive(a, r))
+                break;
+            /* Its owner died before the commit point: never happened. */
+            atomic_compare_exchange_strong(&r->rc_state, &st,
+                                           AKV_REC_ABORTED);
+            continue;
+        }
+        if (st == AKV_REC_COMMITTED) {
+            if (r->rc_db >= 0 && r->rc_db != h->h_aof_cur_db)
+                add_select(b, r->rc_db);
+            b->iov[b->n].iov_base = akv_rec_payload(r);
+            b->iov[b->n].iov_len = r->rc_len;
+            b->bytes += r->rc_len;
+            b->n++;
+            if (r->rc_db_end >= 0)
+                h->h_aof_cur_db = r->rc_db_end;
+        }
+        pos += r->rc_total;
+    }
+    return pos;
+}
+
+static int write_batch(struct akv_aof *aof, struct batch *b)
+{
+    int i = 0;
+
+    while (i < b->n) {
+        ssize_t w = writev(aof->fd, b->iov + i, b->n - i);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        while (i < b->n && (size_t)w >= b->iov[i].iov_len)
+            w -= (ssize_t)b->iov[i++].iov_len;
+        if (i < b->n) {
+            b->iov[i].iov_base = (char *)b->iov[i].iov_base + w;
+            b->iov[i].iov_len -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
+static void sync_policy(struct akv_aof *aof, bool wrote)
+{
+    struct akv_hdr *h = aof->ctx.a->hdr;
+    int64_t now = akv_monotonic_ms();
+
+    switch (h->h_cfg.appendfsync) {
+    case AKV_FSYNC_ALWAYS:
+        if (wrote)
+            fdatasync(aof->fd);
+        break;
+    case AKV_FSYNC_EVERYSEC:
+        if (now - aof->last_fsync_ms >= 1000) {
+            fdatasync(aof->fd);
+            aof->last_fsync_ms = now;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* Reuse ring space below records that nobody can still refer to. */
+static bool reclaim(struct akv_aof *aof)
+{
+    struct akv_arena *a = aof->ctx.a;
+    struct akv_hdr *h = a->hdr;
+    uint64_t tail = atomic_load(&h->h_ring_tail);
+    uint64_t written = atomic_load(&h->h_ring_written);
+    bool swept = false, moved = false;
+
+    while (tail < written) {
+        struct akv_rec *r = akv_ring_rec(a, tail);
+        if (!atomic_load(&r->rc_done)) {
+            if (owner_alive(a, r))
+                break;
+            /* The owner died.  Once a sweep has run no intent points
+             * here; the grace period lets a repair that a worker began
+             * just before the sweep (a stripe the sweep found held)
+             * finish reading this record. */
+            if (aof->dead_pos != tail) {
+                aof->dead_pos = tail;
+                aof->dead_ms = akv_monotonic_ms();
+            }
+            if (akv_monotonic_ms() - aof->dead_ms < 1000)
+                break;
+            if (!swept) {
+                akv_stripe_sweep(&aof->ctx);
+                swept = true;
+            }
+        }
+        tail += r->rc_total;
+        moved = true;
+    }
+    if (moved)
+        atomic_store(&h->h_ring_tail, tail);
+    return moved;
+}
+
+static bool drain_once(struct akv_aof *aof)
+{
+    struct akv_hdr *h = aof->ctx.a->hdr;
+    struct batch b;
+    uint64_t pos;
+    bool progress;
+
+    b.n = 0;
+    b.bytes = 0;
+    pos = collect(aof, &b);
+    progress = pos != atomic_load(&h->h_ring_written);
+    if (b.n && write_batch(aof, &b) < 0) {
+        akv_log(AKV_LOG_WARNING, "Error writing to the AOF file %s: %s",
+                aof->incr, strerror(errno));
+        return false;
+    }
+    h->h_aof_file_size += b.bytes;
+    atomic_store(&h->h_ring_written, pos);
+    sync_policy(aof, b.n > 0);
+    if (h->h_cfg.appendfsync == AKV_FSYNC_ALWAYS || progress)
+        atomic_store(&h->h_ring_durable, pos);
+    progress |= reclaim(aof);
+    if (progress)
+        akv_futex_wake(&h->h_ring_progress);
+    return progress;
+}
+
+static void *drainer(void *arg)
+{
+    struct akv_aof *aof = arg;
+    struct akv_hdr *h = aof->ctx.a->hdr;
+
+    while (!aof->stop) {
+        uint32_t kick = atomic_load(&h->h_ring_kick);
+        if (!drain_once(aof))
+            akv_futex_wait(&h->h_ring_kick, kick,
+                           h->h_cfg.appendfsync == AKV_FSYNC_ALWAYS ? 100 : 10);
+    }
+    while (drain_once(aof))
+        ;
+    fdatasync(aof->fd);
+    return NULL;
+}
+
+int akv_aof_start(struct akv_aof *aof)
+{
+    struct akv_hdr *h = aof->ctx.a->hdr;
+    struct stat st;
+
+    /* Bytes past what the arena says was drained were written by a
+     * supervisor that died before recording them: they will be written
+     * again from the ring. */
+    if (fstat(aof->fd, &st) == 0 && (uint64_t)st.st_size > h->h_aof_file_size) {
+        akv_log(AKV_LOG_NOTICE, "AOF %s: dropping %llu bytes the ring will "
+                "write again", aof->incr,
+                (unsigned long long)(st.st_size - (off_t)h->h_aof_file_size));
+        if (ftruncate(aof->fd, (off_t)h->h_aof_file_size) < 0)
+            return -errno;
+    }
+    aof->last_fsync_ms = akv_monotonic_ms();
+    atomic_store(&h->h_aof_on, 1);
+    if (pthread_create(&aof->thread, NULL, drainer, aof) != 0)
+        return -EAGAIN;
+    aof->running = true;
+    return 0;
+}
+
+void akv_aof_stop(struct akv_aof *aof)
+{
+    if (!aof->running)
+        return;
+    aof->stop = true;
+    akv_futex_wake(&aof->ctx.a->hdr->h_ring_kick);
+    pthread_join(aof->thread, NULL);
+    aof->running = false;
+    close(aof->fd);
+}

@@ -1,0 +1,173 @@
+/*
+ * ring.c -- the AOF ring in the arena: workers append, the supervisor
+ * drains (aof.c).
+ *
+ * A worker reserves a record under h_ring_mutex (a few stores), writes its
+ * payload while holding the stripe locks of its op, and publishes it with
+ * one store, rc_state = COMMITTED -- which is also the op's commit point
+ * (stripe.c), so the arena and the file can never disagree about whether
+ * an op happened.  Records are appended under the stripe locks, so for any
+ * key the log order is the apply order.
+ *
+ * Cursors (monotonic byte positions): tail <= durable <= written <= head.
+ * The drainer writes records in order; a record that is still RESERVED
+ * blocks it until its owner commits, or dies and a repair (or the
+ * reaper's sweep) aborts it.  Space below tail is reused; a full ring
+ * makes writers wait (back-pressure), nothing is dropped.
+ *
+ * Reservation crash safety: h_ring_head is stored last, so a reserver that
+ * dies inside the mutex leaves the ring as it was.
+ */
+#include "build-config.h"
+
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring.h"
+
+#define REC_ALIGN 8
+
+void akv_futex_wait(_Atomic uint32_t *word, uint32_t val, int timeout_ms)
+{
+    struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, val,
+            timeout_ms >= 0 ? &ts : NULL, NULL, 0);
+}
+
+void akv_futex_wake(_Atomic uint32_t *word)
+{
+    atomic_fetch_add(word, 1);
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static uint64_t rec_bytes(size_t len)
+{
+    return (sizeof(struct akv_rec) + len + REC_ALIGN - 1) &
+           ~(uint64_t)(REC_ALIGN - 1);
+}
+
+uint64_t akv_ring_max_payload(struct akv_arena *a)
+{
+    return a->hdr->h_ring_size / 2 - sizeof(struct akv_rec);
+}
+
+struct akv_rec *akv_ring_rec(struct akv_arena *a, uint64_t pos)
+{
+    return (struct akv_rec *)(a->base + a->hdr->h_ring_off +
+                              pos % a->hdr->h_ring_size);
+}
+
+uint64_t akv_ring_end(struct akv_arena *a, uint64_t pos)
+{
+    return pos + akv_ring_rec(a, pos)->rc_total;
+}
+
+static void ring_lock(struct akv_arena *a)
+{
+    if (pthread_mutex_lock(&a->hdr->h_ring_mutex) == EOWNERDEAD)
+        pthread_mutex_consistent(&a->hdr->h_ring_mutex);
+}
+
+/* Room for `need` bytes at head, plus the filler if the record would
+ * cross the end of the ring.  Returns the filler size. */
+static uint64_t wrap_filler(struct akv_arena *a, uint64_t head, uint64_t need)
+{
+    uint64_t off = head % a->hdr->h_ring_size;
+
+    return off + need > a->hdr->h_ring_size ? a->hdr->h_ring_size - off : 0;
+}
+
+static void write_filler(struct akv_arena *a, uint64_t head, uint64_t bytes)
+{
+    struct akv_rec *f = akv_ring_rec(a, head);
+
+    memset(f, 0, sizeof(*f));
+    f->rc_total = bytes;
+    atomic_store(&f->rc_done, 1);
+    atomic_store(&f->rc_state, AKV_REC_SKIP);
+}
+
+uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
+                          uint64_t seq, int db, int db_end)
+{
+    struct akv_hdr *h = a->hdr;
+    uint64_t need = rec_bytes(len), head, fill;
+    struct akv_rec *r;
+
+    ring_lock(a);
+    for (;;) {
+        uint32_t progress = atomic_load(&h->h_ring_progress);
+        head = atomic_load(&h->h_ring_head);
+        fill = wrap_filler(a, head, need);
+        if (head + fill + need - atomic_load(&h->h_ring_tail) <=
+            h->h_ring_size)
+            break;
+        /* Full: wait for the drainer without holding the mutex. */
+        pthread_mutex_unlock(&h->h_ring_mutex);
+        akv_futex_wake(&h->h_ring_kick);
+        akv_futex_wait(&h->h_ring_progress, progress, 100);
+        ring_lock(a);
+    }
+    if (fill) {
+        write_filler(a, head, fill);
+        head += fill;
+    }
+    r = akv_ring_rec(a, head);
+    r->rc_len = (uint32_t)len;
+    r->rc_slot = (uint32_t)slot;
+    r->rc_pid = getpid();
+    r->rc_db = (int16_t)db;
+    r->rc_db_end = (int16_t)db_end;
+    r->rc_seq = seq;
+    r->rc_total = need;
+    atomic_store(&r->rc_done, 0);
+    atomic_store(&r->rc_state, AKV_REC_RESERVED);
+    atomic_store(&h->h_ring_head, head + need);
+    pthread_mutex_unlock(&h->h_ring_mutex);
+    return head;
+}
+
+void akv_ring_commit(struct akv_arena *a, uint64_t pos)
+{
+    atomic_store_explicit(&akv_ring_rec(a, pos)->rc_state, AKV_REC_COMMITTED,
+                          memory_order_release);
+}
+
+void akv_ring_done(struct akv_arena *a, uint64_t pos)
+{
+    atomic_store_explicit(&akv_ring_rec(a, pos)->rc_done, 1,
+                          memory_order_release);
+    if (a->hdr->h_cfg.appendfsync == AKV_FSYNC_ALWAYS)
+        akv_futex_wake(&a->hdr->h_ring_kick);
+}
+
+bool akv_ring_resolve(struct akv_arena *a, uint64_t pos, uint64_t seq)
+{
+    struct akv_rec *r = akv_ring_rec(a, pos);
+    uint32_t st = AKV_REC_RESERVED;
+
+    /* The drainer never reuses a record whose owner may still have an
+     * intent pointing at it (see aof.c), so the record is still here. */
+    if (r->rc_seq != seq)
+        return false;
+    if (atomic_compare_exchange_strong(&r->rc_state, &st, AKV_REC_ABORTED))
+        return false;
+    return st == AKV_REC_COMMITTED;
+}
+
+void akv_ring_wait_durable(struct akv_arena *a, uint64_t end)
+{
+    struct akv_hdr *h = a->hdr;
+
+    while (atomic_load(&h->h_ring_durable) < end) {
+        uint32_t progress = atomic_load(&h->h_ring_progress);
+        if (atomic_load(&h->h_ring_durable) >= end)
+            break;
+        akv_futex_wake(&h->h_ring_kick);
+        akv_futex_wait(&h->h_ring_progress, progress, 100);
+    }
+}
