@@ -91,17 +91,23 @@ static const char *show_byte(unsigned char c, char *buf, size_t len)
     return buf;
 }
 
-/* Stops the scan: corruption at offset at.  Always returns 1. */
-static int corrupt(struct scan *s, uint64_t at, const char *fmt,
-                   unsigned char c)
+/* Stops the scan: corruption at offset at, for the reason why.  Always
+ * returns 1. */
+static int corrupt(struct scan *s, uint64_t at, const char *why)
 {
-    char b[16];
-
     s->rep->status = AKV_AOF_CORRUPT;
     s->rep->bad_offset = at;
-    snprintf(s->rep->reason, sizeof(s->rep->reason), fmt,
-             show_byte(c, b, sizeof(b)));
+    snprintf(s->rep->reason, sizeof(s->rep->reason), "%s", why);
     return 1;
+}
+
+/* Corruption at the current byte c; fmt has one %s that shows it. */
+static int bad_byte(struct scan *s, const char *fmt, unsigned char c)
+{
+    char b[16], why[sizeof(s->rep->reason)];
+
+    snprintf(why, sizeof(why), fmt, show_byte(c, b, sizeof(b)));
+    return corrupt(s, s->off, why);
 }
 
 /* Adds decimal digit c to s->num; false if the number goes above max or
@@ -112,7 +118,7 @@ static bool add_digit(struct scan *s, unsigned char c, uint64_t max)
 
     if (c < '0' || c > '9' || (s->ndigits > 0 && s->num == 0))
         return false;
-    if (s->num > (max - d) / 10)
+    if (d > max || s->num > (max - d) / 10)
         return false;
     s->num = s->num * 10 + d;
     s->ndigits++;
@@ -152,10 +158,10 @@ static int name_done(struct scan *s)
     s->is_exec = known && akv_strcaseeq(s->name, s->name_len, "exec");
     if (s->is_multi && s->in_multi)
         return corrupt(s, s->name_off, "Unexpected MULTI (already inside "
-                       "a MULTI)%.0s", 0);
+                       "a MULTI)");
     if (s->is_exec && !s->in_multi)
         return corrupt(s, s->name_off, "Unexpected EXEC (no MULTI before "
-                       "it)%.0s", 0);
+                       "it)");
     return 0;
 }
 
@@ -197,8 +203,8 @@ static int at_start(struct scan *s, unsigned char c)
         s->state = S_ANNOT;
         return 0;
     }
-    return corrupt(s, s->off, "Expected '*' at the start of a command, "
-                   "got %s", c);
+    return bad_byte(s, "Expected '*' at the start of a command, got %s",
+                    c);
 }
 
 static int in_annotation(struct scan *s, unsigned char c)
@@ -211,7 +217,7 @@ static int in_annotation(struct scan *s, unsigned char c)
     }
     if (s->off - s->line_start + 1 >= AKV_AOF_ANNOTATION_MAX)
         return corrupt(s, s->off, "Annotation line longer than 1023 "
-                       "bytes%.0s", c);
+                       "bytes");
     return 0;
 }
 
@@ -227,12 +233,11 @@ static int scan_byte(struct scan *s, unsigned char c)
         if (c == '\r' && s->ndigits > 0)
             s->state = S_ARGC_LF;
         else if (!add_digit(s, c, INT_MAX) || s->num == 0)
-            return corrupt(s, s->off, "Invalid multibulk length (at %s)",
-                           c);
+            return bad_byte(s, "Invalid multibulk length (at %s)", c);
         return 0;
     case S_ARGC_LF:
         if (c != '\n')
-            return corrupt(s, s->off, "Expected \\n after \\r, got %s", c);
+            return bad_byte(s, "Expected \\n after \\r, got %s", c);
         s->rep->line++;
         s->args_left = s->num;
         s->first_arg = true;
@@ -240,7 +245,7 @@ static int scan_byte(struct scan *s, unsigned char c)
         return 0;
     case S_DOLLAR:
         if (c != '$')
-            return corrupt(s, s->off, "Expected '$', got %s", c);
+            return bad_byte(s, "Expected '$', got %s", c);
         s->num = 0;
         s->ndigits = 0;
         s->state = S_BULKLEN;
@@ -249,11 +254,11 @@ static int scan_byte(struct scan *s, unsigned char c)
         if (c == '\r' && s->ndigits > 0)
             s->state = S_BULKLEN_LF;
         else if (!add_digit(s, c, s->max_bulk))
-            return corrupt(s, s->off, "Invalid bulk length (at %s)", c);
+            return bad_byte(s, "Invalid bulk length (at %s)", c);
         return 0;
     case S_BULKLEN_LF:
         if (c != '\n')
-            return corrupt(s, s->off, "Expected \\n after \\r, got %s", c);
+            return bad_byte(s, "Expected \\n after \\r, got %s", c);
         bulk_start(s);
         return 0;
     case S_BULK:
@@ -264,13 +269,13 @@ static int scan_byte(struct scan *s, unsigned char c)
         return 0;
     case S_BULK_CR:
         if (c != '\r')
-            return corrupt(s, s->off, "Expected \\r\\n after the bulk's "
+            return bad_byte(s, "Expected \\r\\n after the bulk's "
                            "contents, got %s", c);
         s->state = S_BULK_LF;
         return 0;
     case S_BULK_LF:
         if (c != '\n')
-            return corrupt(s, s->off, "Expected \\n after \\r, got %s", c);
+            return bad_byte(s, "Expected \\n after \\r, got %s", c);
         return bulk_done(s);
     }
     return 0;

@@ -590,13 +590,20 @@ static void info_memory(struct akv_client *c, struct info_buf *b)
 static void info_persistence(struct akv_client *c, struct info_buf *b)
 {
     struct akv_hdr *h = c->ctx.a->hdr;
+    uint64_t head = atomic_load(&h->h_ring_head);
 
     infof(b, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n"
+          "loading_loaded_commands:%llu\r\n"
           "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
-          "rdb_last_save_time:%lld\r\naof_enabled:%d\r\n"
-          "aof_rewrite_in_progress:0\r\n\r\n",
+          "rdb_last_save_time:%lld\r\naof_enabled:%u\r\n"
+          "aof_rewrite_in_progress:0\r\naof_current_size:%llu\r\n"
+          "aof_buffer_length:%llu\r\naof_ring_size:%llu\r\n\r\n",
           atomic_load(&h->h_state) == AKV_STATE_LOADING,
-          (long long)(h->h_created_ms / 1000), (int)h->h_cfg.appendonly);
+          (unsigned long long)atomic_load(&h->h_load_keys),
+          (long long)(h->h_created_ms / 1000), atomic_load(&h->h_aof_on),
+          (unsigned long long)h->h_aof_file_size,
+          (unsigned long long)(head - atomic_load(&h->h_ring_written)),
+          (unsigned long long)h->h_ring_size);
 }
 
 static void info_stats(struct akv_client *c, struct info_buf *b)

@@ -1,0 +1,365 @@
+#!/usr/bin/python3
+"""Durability: the append-only file written through the arena's ring.
+
+Each test runs its own server with appendonly yes.  "Reboot" means: kill
+the supervisor and every worker with SIGKILL, remove the arena file (what a
+reboot does to tmpfs) and start again, so the dataset can only come back
+from the AOF.
+"""
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import akvtest  # noqa: E402
+from akvtest import (ArenakvServer, RespConn, ConnectionClosed,  # noqa: E402
+                     check, check_eq)
+
+LONG = 20.0
+
+
+class AofServer(ArenakvServer):
+    """arenakv-server with appendonly yes whose data dir survives
+    restarts (the harness's temp dir is per start)."""
+
+    def __init__(self, *args, fsync="everysec", extra=(), **kw):
+        super().__init__(*args, **kw)
+        self.datadir = os.path.join(
+            "/tmp", "akvtest-aof-%d-%d" % (os.getpid(), time.monotonic_ns()))
+        os.makedirs(self.datadir)
+        self.fsync = fsync
+        self.extra_aof = list(extra)
+
+    def _command(self):
+        cmd = super()._command()
+        i = cmd.index("--dir")
+        cmd[i + 1] = self.datadir
+        return cmd + ["--appendonly", "yes", "--appendfsync", self.fsync,
+                      "--enable-debug-command", "yes"] + self.extra_aof
+
+    @property
+    def incr_file(self):
+        return os.path.join(self.datadir, "appendonlydir",
+                            "appendonly.aof.1.incr.aof")
+
+    def crash(self, reboot):
+        """SIGKILL the supervisor and all its workers; with reboot, the
+        arena goes too."""
+        os.killpg(self.pid, signal.SIGKILL)
+        self.proc.wait(LONG)
+        self._reap_group()
+        if reboot:
+            os.unlink(self.arena)
+
+    def restart(self):
+        self.start()
+        return self
+
+    def remove_data(self):
+        shutil.rmtree(self.datadir, ignore_errors=True)
+
+
+def dump(port, dbs=(0, 1, 2)):
+    """Every key of the given dbs with value and expiry (ms, absolute)."""
+    out = {}
+    with RespConn(port, timeout=LONG) as c:
+        for db in dbs:
+            c.command(b"SELECT", b"%d" % db)
+            keys = akvtest.parse_reply(c.command(b"KEYS", b"*"))[1]
+            for _, k in keys:
+                v = c.command(b"GET", k)
+                x = c.command(b"PEXPIRETIME", k)
+                out[(db, k)] = (v, x)
+    return out
+
+
+def workload(port, seed, n=2000):
+    """A mix of every kind of write, including ones whose effect depends on
+    the clock or on earlier state (INCR, APPEND, relative expiries)."""
+    rng = random.Random(seed)
+    with RespConn(port, timeout=LONG) as c:
+        for i in range(n):
+            db = rng.choice((0, 0, 1, 2))
+            k = b"k%d" % rng.randint(0, 200)
+            op = rng.randint(0, 11)
+            c.command(b"SELECT", b"%d" % db)
+            if op == 0:
+                c.command(b"SET", k, os.urandom(rng.randint(0, 300)))
+            elif op == 1:
+                c.command(b"INCR", b"n%d" % rng.randint(0, 20))
+            elif op == 2:
+                c.command(b"APPEND", k, b"x" * rng.randint(1, 50))
+            elif op == 3:
+                c.command(b"SET", k, b"v", b"EX", b"%d" % rng.randint(100,
+                                                                      9999))
+            elif op == 4:
+                c.command(b"DEL", k)
+            elif op == 5:
+                c.command(b"EXPIRE", k, b"%d" % rng.randint(100, 9999))
+            elif op == 6:
+                c.command(b"PERSIST", k)
+            elif op == 7:
+                c.command(b"MSET", k, b"a", k + b"2", b"b")
+            elif op == 8:
+                c.command(b"RENAME", k, b"r%d" % rng.randint(0, 50))
+            elif op == 9:
+                c.command(b"INCRBYFLOAT", b"f%d" % rng.randint(0, 5), b"1.5")
+            elif op == 10:
+                c.command(b"MOVE", k, b"%d" % rng.choice((0, 1, 2)))
+            else:
+                c.command(b"SETRANGE", k, b"%d" % rng.randint(0, 40), b"zz")
+
+
+def wait_drained(port):
+    """Wait until the supervisor has written every committed record to the
+    file (what a process crash cannot take back; the page cache keeps it
+    even without fsync)."""
+    deadline = time.monotonic() + LONG
+    with RespConn(port) as c:
+        while time.monotonic() < deadline:
+            info = c.command(b"INFO", b"persistence").decode()
+            if "aof_buffer_length:0\r\n" in info:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the AOF ring was not drained: %s" % info)
+
+
+def test_reboot_replays_the_same_dataset():
+    srv = AofServer()
+    srv.start()
+    try:
+        workload(srv.port, 1)
+        before = dump(srv.port)
+        check(len(before) > 50, "workload made keys (%d)" % len(before))
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        srv.restart()
+        after = dump(srv.port)
+        check_eq(set(after), set(before), "keys after reboot")
+        for key in before:
+            check_eq(after[key], before[key], "value/expiry of %r" % (key,))
+        check("DB loaded from append only file" in srv.log_tail(10),
+              "log says the AOF was loaded")
+        p = subprocess.run(["redis-check-aof", srv.incr_file],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=LONG)
+        check(b"is valid" in p.stdout, "redis-check-aof: %r" % p.stdout)
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
+def test_always_loses_no_acknowledged_write():
+    """appendfsync always: a write is acknowledged only once on disk, so a
+    crash of everything plus a reboot keeps every acknowledged write."""
+    srv = AofServer(fsync="always")
+    srv.start()
+    acked = {}
+    stop = threading.Event()
+
+    def writer(idx):
+        try:
+            with RespConn(srv.port, timeout=LONG) as c:
+                i = 0
+                while not stop.is_set():
+                    if c.command(b"SET", b"w%d:%d" % (idx, i),
+                                 b"%d" % i) == b"+OK\r\n":
+                        acked[(idx, i)] = True
+                    i += 1
+        except (ConnectionClosed, OSError):
+            pass
+
+    try:
+        threads = [threading.Thread(target=writer, args=(i,))
+                   for i in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        srv.crash(reboot=True)
+        stop.set()
+        for t in threads:
+            t.join(LONG)
+        check(len(acked) > 100, "writes were acknowledged (%d)" % len(acked))
+        srv.restart()
+        with RespConn(srv.port, timeout=LONG) as c:
+            missing = [k for k in acked
+                       if c.command(b"GET", b"w%d:%d" % k) !=
+                       b"$%d\r\n%d\r\n" % (len(b"%d" % k[1]), k[1])]
+        check(not missing, "%d acknowledged writes lost, e.g. %r" %
+              (len(missing), missing[:3]))
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
+def test_supervisor_kill_loses_and_duplicates_nothing():
+    """SIGKILL of only the supervisor under INCR load: the next one drains
+    the ring where the last stopped.  After a final reboot the counters
+    replayed from the AOF equal the acknowledged increments."""
+    srv = AofServer()
+    srv.start()
+    counts = [0] * 4
+    stop = threading.Event()
+
+    def incr(idx):
+        with RespConn(srv.port, timeout=LONG) as c:
+            while not stop.is_set():
+                c.command(b"INCR", b"cnt%d" % idx)
+                counts[idx] += 1
+
+    try:
+        threads = [threading.Thread(target=incr, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for _ in range(3):
+            time.sleep(0.5)
+            srv.proc.send_signal(signal.SIGKILL)  # workers keep serving
+            srv.proc.wait(LONG)
+            old_port = srv.port
+            srv.requested_port = None
+            srv.start()
+            check(srv.port != 0 and old_port, "restarted")
+        stop.set()
+        for t in threads:
+            t.join(LONG)
+        with RespConn(srv.port) as c:
+            live = [int(c.command(b"GET", b"cnt%d" % i).split(b"\r\n")[1])
+                    for i in range(4)]
+        check_eq(live, counts, "counters in the arena")
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        srv.restart()
+        with RespConn(srv.port) as c:
+            replayed = [int(c.command(b"GET", b"cnt%d" % i).split(b"\r\n")[1])
+                        for i in range(4)]
+        check_eq(replayed, counts, "counters replayed from the AOF")
+    finally:
+        stop.set()
+        srv.stop()
+        srv.remove_data()
+
+
+def test_torn_tail_is_truncated_and_corruption_refused():
+    srv = AofServer()
+    srv.start()
+    try:
+        with RespConn(srv.port) as c:
+            for i in range(100):
+                c.command(b"SET", b"t%d" % i, b"%d" % i)
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        size = os.path.getsize(srv.incr_file)
+        with open(srv.incr_file, "ab") as f:
+            f.write(b"*3\r\n$3\r\nSET\r\n$4\r\ntorn\r\n$10\r\nhal")
+        srv.restart()
+        with RespConn(srv.port) as c:
+            check_eq(c.command(b"GET", b"t99"), b"$2\r\n99\r\n", "data kept")
+            check_eq(c.command(b"EXISTS", b"torn"), b":0\r\n", "torn cmd")
+        check("short read" in srv.log_tail(20), "warning logged")
+        check_eq(os.path.getsize(srv.incr_file) >= size, True,
+                 "file cut at the last whole command")
+        srv.crash(reboot=True)
+        with open(srv.incr_file, "r+b") as f:
+            f.seek(40)
+            f.write(b"#garbage#")
+        p = subprocess.run(
+            [akvtest.arenakv_binary(), "--port", "0", "--arena", srv.arena,
+             "--dir", srv.datadir, "--appendonly", "yes"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=LONG)
+        out = p.stdout.decode(errors="replace")
+        check(p.returncode != 0, "start refused on a corrupt AOF")
+        check("appendonly.aof.1.incr.aof" in out and "offset" in out,
+              "message names the file and offset: %r" % out[-300:])
+        os.unlink(srv.arena)
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
+def test_worker_deaths_keep_arena_and_aof_in_agreement():
+    """Workers killed at every fault point: replaying the AOF into a new
+    arena gives exactly the dataset the live arena had."""
+    srv = AofServer()
+    srv.start()
+    try:
+        with RespConn(srv.port) as c:
+            points = [l.decode() for l in
+                      c.command(b"DEBUG", b"FAULTS").split(b"\r\n")[1:]
+                      if l and not l.startswith(b"$")]
+        for point in points:
+            with RespConn(srv.port) as c:
+                c.command(b"SET", b"fp:" + point.encode(), b"old")
+                c.command(b"MSET", b"m1", b"0", b"m2", b"0")
+            c = RespConn(srv.port, timeout=LONG)
+            c.command(b"DEBUG", b"FAULT", point.encode(), b"1")
+            try:
+                c.command(b"SET", b"fp:" + point.encode(), b"new")
+                c.command(b"MSET", b"m1", b"1", b"m2", b"1")
+                c.command(b"DEL", b"fp:" + point.encode())
+                for i in range(3000):
+                    c.command(b"SET", b"grow:%s:%d" % (point.encode(), i),
+                              b"x" * 100)
+            except (ConnectionClosed, ConnectionResetError):
+                pass
+            c.close()
+        time.sleep(1.5)  # a dead owner's records are reclaimed after 1 s
+        before = dump(srv.port, dbs=(0,))
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        srv.restart()
+        after = dump(srv.port, dbs=(0,))
+        check_eq(len(after), len(before), "number of keys after replay")
+        bad = [k for k in before if after.get(k) != before[k]]
+        check(not bad, "keys that differ after replay: %r" % bad[:5])
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
+def test_full_ring_blocks_writers_and_loses_nothing():
+    """With a small ring and the supervisor stopped (no drainer), writers
+    wait instead of dropping records; all complete once it resumes."""
+    srv = AofServer(extra=["--aof-ring-size", "1mb"])
+    srv.start()
+    try:
+        done = []
+
+        def writer():
+            with RespConn(srv.port, timeout=60) as c:
+                for i in range(300):
+                    c.command(b"SET", b"ring:%d" % i, b"y" * 20000)
+            done.append(True)
+
+        os.kill(srv.pid, signal.SIGSTOP)
+        t = threading.Thread(target=writer)
+        t.start()
+        time.sleep(1.0)
+        check(not done, "writer finished although the ring is full")
+        os.kill(srv.pid, signal.SIGCONT)
+        t.join(60)
+        check(done, "writer finished after the drainer resumed")
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        srv.restart()
+        with RespConn(srv.port) as c:
+            check_eq(c.command(b"STRLEN", b"ring:299"), b":20000\r\n",
+                     "last write replayed")
+            check_eq(c.command(b"DBSIZE"), b":300\r\n", "all writes replayed")
+    finally:
+        try:
+            os.kill(srv.pid, signal.SIGCONT)
+        except OSError:
+            pass
+        srv.stop()
+        srv.remove_data()
+
+
+if __name__ == "__main__":
+    akvtest.main(globals(), script_timeout=600)
