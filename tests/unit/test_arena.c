@@ -64,6 +64,7 @@ static void arena_open(struct fixture *f, uint64_t size)
                     err ? err : "?", r);
     assert_int_equal(r, 0);
     f->open = true;
+    memset(&f->ctx, 0, sizeof(f->ctx));
     f->ctx.a = &f->a;
     f->ctx.slot = akv_slot_claim(&f->a);
     assert_true(f->ctx.slot >= 0);
@@ -1616,6 +1617,7 @@ static int run_child(struct fixture *f, const char *point,
 
         if (slot < 0)
             _exit(10);
+        memset(&c, 0, sizeof(c));
         c.a = &f->a;
         c.slot = slot;
         c.cs = &f->a.slots[slot];
