@@ -7,7 +7,8 @@
  * APPEND-by-copy, SETRANGE, RENAME and MOVE replay to the same bytes and
  * the same absolute expiry), every entry it removes without replacing
  * becomes DEL (lazy expiry included), an expiry change PEXPIREAT or
- * PERSIST, an in-place append APPEND with just the new bytes, and FLUSHDB,
+ * PERSIST, an in-place append SETRANGE at the old length with just the
+ * new bytes (idempotent, unlike APPEND), and FLUSHDB,
  * FLUSHALL and SWAPDB stay themselves.  Several commands of one op are
  * wrapped in MULTI/EXEC so a torn tail never replays half an op.  Replay
  * therefore never depends on the clock or on chance.
@@ -176,8 +177,11 @@ static void encode_meta(struct encoder *en)
 
     in_db(en, logical_db(ctx->a, e->e_db));
     if (op->meta_what & AKV_META_LENGTH) {
-        buf_cmd(ctx, "APPEND", 3);
+        /* SETRANGE at the old length, not APPEND: the same bytes, and
+         * replaying it twice changes nothing (see the rewrite). */
+        buf_cmd(ctx, "SETRANGE", 4);
         buf_bulk(ctx, e->e_data, e->e_klen);
+        buf_bulk_ll(ctx, e->e_vlen);
         buf_bulk(ctx, akv_entry_val(e) + e->e_vlen,
                  op->meta_vlen - e->e_vlen);
         en->ncmds++;

@@ -69,7 +69,6 @@ struct scan {
     int ndigits;
     uint64_t args_left;  /* bulks still expected in this command */
     bool first_arg;      /* reading the command's name */
-    uint64_t bulk_len;
     uint64_t bulk_left;  /* content bytes not yet consumed */
     uint64_t name_off;   /* offset of the name's contents */
     bool capture;        /* the name is short: keep its bytes */
@@ -125,6 +124,7 @@ static bool add_digit(struct scan *s, unsigned char c, uint64_t max)
     return true;
 }
 
+/* The valid prefix now ends at end and holds ncmds more commands. */
 static void commit(struct scan *s, uint64_t end, uint64_t ncmds)
 {
     s->rep->valid_len = end;
@@ -183,7 +183,7 @@ static int bulk_done(struct scan *s)
 static void bulk_start(struct scan *s)
 {
     s->rep->line++;
-    s->bulk_len = s->bulk_left = s->num;
+    s->bulk_left = s->num;
     s->name_off = s->off + 1;
     s->capture = s->first_arg && s->num <= sizeof(s->name);
     s->name_len = 0;
@@ -314,60 +314,72 @@ static ssize_t read_at(int fd, char *buf, size_t len, uint64_t off)
     return n < 0 ? -errno : n;
 }
 
+/* Skips what is left of a bulk's contents (or of the file) without
+ * reading it. */
+static void skip_bulk(struct scan *s)
+{
+    uint64_t n = AKV_MIN(s->bulk_left, s->rep->size - s->off);
+
+    s->off += n;
+    s->bulk_left -= n;
+    if (s->bulk_left == 0)
+        s->state = S_BULK_CR;
+}
+
+/* Runs the scan over [0, rep->size) of fd through buf; returns 0 or
+ * -errno. */
+static int scan_file(struct scan *s, int fd, char *buf, size_t bufsize)
+{
+    uint64_t buf_off = 0, buf_len = 0;
+
+    while (s->off < s->rep->size) {
+        if (s->state == S_BULK && !s->capture) {
+            skip_bulk(s);
+            continue;
+        }
+        if (s->off < buf_off || s->off >= buf_off + buf_len) {
+            ssize_t n = read_at(fd, buf, (size_t)AKV_MIN((uint64_t)bufsize,
+                                s->rep->size - s->off), s->off);
+            if (n < 0)
+                return (int)n;
+            if (n == 0) {
+                s->rep->size = s->off; /* shorter than the caller said */
+                break;
+            }
+            buf_off = s->off;
+            buf_len = (uint64_t)n;
+        }
+        if (scan_byte(s, (unsigned char)buf[s->off - buf_off]))
+            return 0;
+        s->off++;
+    }
+    scan_end(s);
+    return 0;
+}
+
 int akv_aof_check_fd(int fd, uint64_t size,
                      const struct akv_aof_check_opts *opts,
                      struct akv_aof_report *rep)
 {
-    struct scan s;
     size_t bufsize = opts && opts->bufsize ? opts->bufsize
                                            : AKV_AOF_CHECK_BUFSIZE;
-    uint64_t buf_off = 0, buf_len = 0;
-    char *buf = NULL;
-    int ret = 0;
+    struct scan s;
+    char *buf;
+    int ret;
 
     if (fd < 0 || !rep || size > (uint64_t)INT64_MAX)
         return -EINVAL;
     memset(rep, 0, sizeof(*rep));
+    rep->size = size;
+    rep->line = 1;
     memset(&s, 0, sizeof(s));
     s.rep = rep;
     s.max_bulk = opts && opts->max_bulk ? opts->max_bulk : AKV_AOF_MAX_BULK;
     s.state = S_START;
-    rep->size = size;
-    rep->line = 1;
     buf = malloc(bufsize);
-    if (!buf) {
-        ret = -ENOMEM;
-        goto finish;
-    }
-    while (s.off < rep->size) {
-        if (s.state == S_BULK && !s.capture) {
-            uint64_t n = AKV_MIN(s.bulk_left, rep->size - s.off);
-            s.off += n;
-            s.bulk_left -= n;
-            if (s.bulk_left == 0)
-                s.state = S_BULK_CR;
-            continue;
-        }
-        if (s.off < buf_off || s.off >= buf_off + buf_len) {
-            ssize_t n = read_at(fd, buf, (size_t)AKV_MIN((uint64_t)bufsize,
-                                rep->size - s.off), s.off);
-            if (n < 0) {
-                ret = (int)n;
-                goto finish;
-            }
-            if (n == 0) {
-                rep->size = s.off; /* the file is shorter than said */
-                break;
-            }
-            buf_off = s.off;
-            buf_len = (uint64_t)n;
-        }
-        if (scan_byte(&s, (unsigned char)buf[s.off - buf_off]))
-            goto finish;
-        s.off++;
-    }
-    scan_end(&s);
-finish:
+    if (!buf)
+        return -ENOMEM;
+    ret = scan_file(&s, fd, buf, bufsize);
     free(buf);
     return ret;
 }
