@@ -40,6 +40,7 @@
 #include "log.h"
 #include "ring.h"
 #include "server.h"
+#include "snapshot.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ encoding */
@@ -257,52 +258,116 @@ size_t akv_aof_encode(struct akv_op *op, int *db, int *db_end)
 
 /* ------------------------------------------------------------ files */
 
-static int write_manifest(struct akv_aof *aof, const struct akv_config *cfg)
+void akv_aof_path(const struct akv_aof *aof, const char *name, char *buf,
+                  size_t len)
 {
-    char path[900], tmp[920], line[400];
-    int fd, n;
+    snprintf(buf, len, "%s/%s", aof->dir, name);
+}
 
-    snprintf(path, sizeof(path), "%s/%s.manifest", aof->dir,
-             cfg->appendfilename);
-    if (access(path, F_OK) == 0)
-        return 0;
+static void manifest_path(const struct akv_aof *aof, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s.manifest", aof->dir, aof->name);
+}
+
+static int manifest_read(struct akv_aof *aof, struct akv_manifest *m)
+{
+    char path[1100], line[600], name[300], type[8];
+    FILE *f;
+    int seq;
+
+    memset(m, 0, sizeof(*m));
+    manifest_path(aof, path, sizeof(path));
+    if (!(f = fopen(path, "r")))
+        return -errno;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "file %299s seq %d type %7s", name, &seq, type) != 3)
+            continue;
+        if (type[0] == 'b') {
+            snprintf(m->base, sizeof(m->base), "%s", name);
+            m->base_seq = seq;
+        } else if (type[0] == 'i' && m->nincr < AKV_AOF_MAX_INCR) {
+            snprintf(m->incr[m->nincr], sizeof(m->incr[0]), "%s", name);
+            m->incr_seq[m->nincr++] = seq;
+        }
+    }
+    fclose(f);
+    return m->nincr ? 0 : -EINVAL;
+}
+
+/* Replace the manifest atomically (write, fsync, rename, fsync dir). */
+int akv_manifest_write(struct akv_aof *aof, const struct akv_manifest *m)
+{
+    char path[1100], tmp[1120], text[4096];
+    int fd, n = 0;
+
+    if (m->base[0])
+        n += snprintf(text + n, sizeof(text) - (size_t)n,
+                      "file %s seq %d type b\n", m->base, m->base_seq);
+    for (int i = 0; i < m->nincr; i++)
+        n += snprintf(text + n, sizeof(text) - (size_t)n,
+                      "file %s seq %d type i\n", m->incr[i], m->incr_seq[i]);
+    manifest_path(aof, path, sizeof(path));
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    n = snprintf(line, sizeof(line), "file %s.1.incr.aof seq 1 type i\n",
-                 cfg->appendfilename);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
-    if (write(fd, line, (size_t)n) != n || fsync(fd) < 0) {
+    if (write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
         close(fd);
         return -EIO;
     }
     close(fd);
-    return rename(tmp, path) < 0 ? -errno : 0;
+    if (rename(tmp, path) < 0)
+        return -errno;
+    if ((fd = open(aof->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    return 0;
+}
+
+static int open_incr(struct akv_aof *aof, int i)
+{
+    akv_aof_path(aof, aof->man.incr[i], aof->incr, sizeof(aof->incr));
+    return open(aof->incr, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
 int akv_aof_open(struct akv_aof *aof, struct akv_arena *a, int slot,
                  const char **why)
 {
     const struct akv_config *cfg = &a->hdr->h_cfg;
-    struct stat st;
+    uint32_t seq = atomic_load(&a->hdr->h_aof_incr_seq);
 
     memset(aof, 0, sizeof(*aof));
     aof->ctx.a = a;
     aof->ctx.slot = slot;
     aof->ctx.cs = &a->slots[slot];
+    pthread_mutex_init(&aof->mu, NULL);
+    pthread_cond_init(&aof->cv, NULL);
     snprintf(aof->dir, sizeof(aof->dir), "%s", cfg->appenddirname);
-    snprintf(aof->incr, sizeof(aof->incr), "%s/%s.1.incr.aof", aof->dir,
-             cfg->appendfilename);
+    snprintf(aof->name, sizeof(aof->name), "%s", cfg->appendfilename);
     if (mkdir(aof->dir, 0755) < 0 && errno != EEXIST) {
         *why = "cannot create the AOF directory";
         return -errno;
     }
-    if (write_manifest(aof, cfg) < 0) {
-        *why = "cannot write the AOF manifest";
-        return -EIO;
+    if (manifest_read(aof, &aof->man) < 0) {
+        memset(&aof->man, 0, sizeof(aof->man));
+        snprintf(aof->man.incr[0], sizeof(aof->man.incr[0]),
+                 "%s.1.incr.aof", aof->name);
+        aof->man.incr_seq[0] = 1;
+        aof->man.nincr = 1;
+        if (akv_manifest_write(aof, &aof->man) < 0) {
+            *why = "cannot write the AOF manifest";
+            return -EIO;
+        }
     }
-    aof->fd = open(aof->incr, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (aof->fd < 0 || fstat(aof->fd, &st) < 0) {
+    /* A live arena knows which file it was writing; a new one continues
+     * the last file of the manifest. */
+    aof->cur = aof->man.nincr - 1;
+    for (int i = 0; i < aof->man.nincr; i++)
+        if (seq && (uint32_t)aof->man.incr_seq[i] == seq)
+            aof->cur = i;
+    aof->fd = open_incr(aof, aof->cur);
+    if (aof->fd < 0) {
         *why = "cannot open the AOF file";
         return -errno;
     }
@@ -394,24 +459,58 @@ static size_t replay_range(struct loader *ld, size_t from, size_t to,
     return good;
 }
 
+/* Replay one incremental file.  Only the last one may end torn. */
+static int load_incr(struct akv_aof *aof, struct loader *ld, const char *path,
+                     bool last, char *why, size_t whylen)
+{
+    struct stat st;
+    bool in_multi = false;
+    size_t multi_at = 0, good;
+    int status, fd = open(path, O_RDWR | O_CLOEXEC);
+
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    if (fstat(fd, &st) < 0 || st.st_size == 0) {
+        close(fd);
+        return 0;
+    }
+    ld->size = (size_t)st.st_size;
+    ld->base = mmap(NULL, ld->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
+                    0);
+    if (ld->base == MAP_FAILED) {
+        close(fd);
+        return -errno;
+    }
+    good = replay_range(ld, 0, ld->size, &in_multi, &multi_at, &status, why,
+                        whylen);
+    munmap(ld->base, ld->size);
+    if (status == 0 && good < ld->size && !last) {
+        snprintf(why, whylen, "Bad file format: %s ends in the middle of a "
+                 "command at offset %zu", path, good);
+        status = -1;
+    }
+    if (status == 0 && good < ld->size) {
+        akv_log(AKV_LOG_WARNING, "!!! Warning: short read while loading the "
+                "AOF file %s!!! Truncating %zu bytes at offset %zu (a command "
+                "or transaction cut short by a crash); "
+                "aof-load-truncated is enabled.", path, ld->size - good, good);
+        if (ftruncate(fd, (off_t)good) < 0 || fsync(fd) < 0)
+            status = -1;
+    }
+    close(fd);
+    if (last)
+        aof->ctx.a->hdr->h_aof_file_size = good;
+    return status < 0 ? -EINVAL : 0;
+}
+
 int akv_aof_load(struct akv_aof *aof, struct akv_ctx *ctx, char *why,
                  size_t whylen)
 {
     struct loader ld;
-    struct stat st;
-    bool in_multi = false;
-    size_t multi_at = 0, good;
-    int status;
+    char path[1100];
+    uint64_t rows;
+    int r = 0;
 
-    if (fstat(aof->fd, &st) < 0)
-        return -errno;
-    if (st.st_size == 0)
-        return 0;
-    ld.size = (size_t)st.st_size;
-    ld.base = mmap(NULL, ld.size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-                   aof->fd, 0);
-    if (ld.base == MAP_FAILED)
-        return -errno;
     memset(&ld.c, 0, sizeof(ld.c));
     ld.c.ctx = *ctx;
     ld.c.ctx.replaying = true;
@@ -419,26 +518,29 @@ int akv_aof_load(struct akv_aof *aof, struct akv_ctx *ctx, char *why,
     ld.c.fd_in = ld.c.fd_out = -1;
     akv_reply_init(&ld.c.reply);
     akv_op_init(&ld.c.op, &ld.c.ctx);
-    good = replay_range(&ld, 0, ld.size, &in_multi, &multi_at, &status, why,
-                        whylen);
+    if (aof->man.base[0]) {
+        akv_aof_path(aof, aof->man.base, path, sizeof(path));
+        r = akv_snapshot_load(&ld.c.ctx, path, &rows, why, whylen);
+        if (r == 0)
+            akv_log(AKV_LOG_NOTICE, "Loaded %llu keys from the base %s",
+                    (unsigned long long)rows, path);
+    }
+    for (int i = 0; r == 0 && i <= aof->cur; i++) {
+        akv_aof_path(aof, aof->man.incr[i], path, sizeof(path));
+        r = load_incr(aof, &ld, path, i == aof->cur, why, whylen);
+        if (r < 0 && !strstr(why, path)) {
+            char tmp[1700];
+            snprintf(tmp, sizeof(tmp), "%s: %s", path, why);
+            snprintf(why, whylen, "%s", tmp);
+        }
+    }
     ctx->a->hdr->h_aof_cur_db = ld.c.db;
+    atomic_store(&ctx->a->hdr->h_aof_incr_seq,
+                 (uint32_t)aof->man.incr_seq[aof->cur]);
     akv_reply_free(&ld.c.reply);
     free(ld.c.op.st);
     free(ld.c.ctx.aof_buf);
-    munmap(ld.base, ld.size);
-    if (status < 0)
-        return -EINVAL;
-    if (good < ld.size) {
-        akv_log(AKV_LOG_WARNING, "!!! Warning: short read while loading the "
-                "AOF file %s!!! Truncating %zu bytes at offset %zu (a command "
-                "or transaction cut short by a crash); "
-                "aof-load-truncated is enabled.", aof->incr, ld.size - good,
-                good);
-        if (ftruncate(aof->fd, (off_t)good) < 0 || fsync(aof->fd) < 0)
-            return -errno;
-    }
-    ctx->a->hdr->h_aof_file_size = good;
-    return 0;
+    return r;
 }
 
 /* ------------------------------------------------------------ drainer */
@@ -479,6 +581,10 @@ static uint64_t collect(struct akv_aof *aof, struct batch *b)
     uint64_t pos = atomic_load(&h->h_ring_written);
     uint64_t head = atomic_load(&h->h_ring_head);
 
+    pthread_mutex_lock(&aof->mu);
+    if (aof->switching && head > aof->switch_at)
+        head = aof->switch_at; /* later records go to the next file */
+    pthread_mutex_unlock(&aof->mu);
     while (pos < head && b->n < MAX_IOV - 2) {
         struct akv_rec *r = akv_ring_rec(a, pos);
         uint32_t st = atomic_load_explicit(&r->rc_state, memory_order_acquire);
@@ -584,6 +690,44 @@ static bool reclaim(struct akv_aof *aof)
     return moved;
 }
 
+/* The rewrite's new incremental file takes over at switch_at: finish the
+ * old file, then record the new one in the arena (seq before size, so a
+ * supervisor killed in between truncates nothing it should keep). */
+static void maybe_switch(struct akv_aof *aof)
+{
+    struct akv_hdr *h = aof->ctx.a->hdr;
+
+    pthread_mutex_lock(&aof->mu);
+    if (aof->switching &&
+        atomic_load(&h->h_ring_written) >= aof->switch_at) {
+        fdatasync(aof->fd);
+        close(aof->fd);
+        aof->fd = aof->next_fd;
+        aof->cur = aof->man.nincr - 1;
+        akv_aof_path(aof, aof->man.incr[aof->cur], aof->incr,
+                     sizeof(aof->incr));
+        atomic_store(&h->h_aof_incr_seq,
+                     (uint32_t)aof->man.incr_seq[aof->cur]);
+        h->h_aof_file_size = 0;
+        h->h_aof_cur_db = -1;
+        aof->switching = false;
+        pthread_cond_broadcast(&aof->cv);
+    }
+    pthread_mutex_unlock(&aof->mu);
+}
+
+void akv_aof_switch(struct akv_aof *aof, uint64_t at, int fd)
+{
+    pthread_mutex_lock(&aof->mu);
+    aof->switch_at = at;
+    aof->next_fd = fd;
+    aof->switching = true;
+    akv_futex_wake(&aof->ctx.a->hdr->h_ring_kick);
+    while (aof->switching && aof->running)
+        pthread_cond_wait(&aof->cv, &aof->mu);
+    pthread_mutex_unlock(&aof->mu);
+}
+
 static bool drain_once(struct akv_aof *aof)
 {
     struct akv_hdr *h = aof->ctx.a->hdr;
@@ -602,6 +746,7 @@ static bool drain_once(struct akv_aof *aof)
     }
     h->h_aof_file_size += b.bytes;
     atomic_store(&h->h_ring_written, pos);
+    maybe_switch(aof);
     sync_policy(aof, b.n > 0);
     if (h->h_cfg.appendfsync == AKV_FSYNC_ALWAYS || progress)
         atomic_store(&h->h_ring_durable, pos);
@@ -655,6 +800,11 @@ void akv_aof_stop(struct akv_aof *aof)
 {
     if (!aof->running)
         return;
+    if (atomic_load(&aof->rewriting)) {
+        pthread_join(aof->rewriter, NULL); /* needs the drainer running */
+        atomic_store(&aof->rewriting, 0);
+        atomic_store(&aof->ctx.a->hdr->h_rewrite_running, 0);
+    }
     aof->stop = true;
     akv_futex_wake(&aof->ctx.a->hdr->h_ring_kick);
     pthread_join(aof->thread, NULL);

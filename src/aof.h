@@ -15,6 +15,18 @@
  * to log).  Caller holds the op's stripe locks. */
 size_t akv_aof_encode(struct akv_op *op, int *db, int *db_end);
 
+#define AKV_AOF_MAX_INCR 8
+
+/* What <appendfilename>.manifest lists, as Redis 7 writes it: an optional
+ * base (here a SQLite snapshot) and incremental files in replay order. */
+struct akv_manifest {
+    char base[320];
+    int base_seq;
+    int nincr;
+    char incr[AKV_AOF_MAX_INCR][320];
+    int incr_seq[AKV_AOF_MAX_INCR];
+};
+
 /* The supervisor's drainer: a thread that moves committed records from
  * the ring to the incremental AOF file and fsyncs per appendfsync. */
 struct akv_aof {
@@ -28,6 +40,19 @@ struct akv_aof {
     int64_t last_fsync_ms;
     uint64_t dead_pos;         /* record of a dead owner waiting to be */
     int64_t dead_ms;           /* reclaimed, and since when */
+    char name[256];            /* appendfilename */
+    struct akv_manifest man;
+    int cur;                   /* index in man.incr of the file being written */
+    /* A rewrite hands the drainer a new incremental file to switch to at
+     * ring position switch_at (under mu). */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool switching;
+    uint64_t switch_at;
+    int next_fd;
+    pthread_t rewriter;
+    _Atomic int rewriting;
+    int64_t rewrite_started_ms;
 };
 
 /* Paths: <dir>/<appenddirname>/<appendfilename>.1.incr.aof and the
@@ -42,5 +67,21 @@ int akv_aof_load(struct akv_aof *aof, struct akv_ctx *ctx, char *why,
 /* Start / stop the drainer thread; stopping drains what is committed. */
 int akv_aof_start(struct akv_aof *aof);
 void akv_aof_stop(struct akv_aof *aof);
+
+/* Compaction (aof_rewrite.c): snapshot the keyspace stripe by stripe into
+ * a new SQLite base while writes go on, then switch the manifest to the
+ * new base and the incremental file begun when the snapshot started.
+ * Returns -EBUSY if one is running. */
+int akv_aof_rewrite_start(struct akv_aof *aof);
+/* Called from the supervisor's timer: starts a requested or automatic
+ * rewrite, reaps a finished one. */
+void akv_aof_rewrite_tick(struct akv_aof *aof);
+/* Hand the drainer a new incremental file from ring position `at` on and
+ * wait until it writes there. */
+void akv_aof_switch(struct akv_aof *aof, uint64_t at, int fd);
+int akv_manifest_write(struct akv_aof *aof, const struct akv_manifest *m);
+/* Path of a file named in the manifest. */
+void akv_aof_path(const struct akv_aof *aof, const char *name, char *buf,
+                  size_t len);
 
 #endif

@@ -140,6 +140,7 @@ static int init_header(struct akv_arena *a, uint64_t size,
     h->h_aof_cur_db = -1;
     if ((r = akv_shared_mutex_init(&h->h_pg_mutex)) < 0 ||
         (r = akv_shared_mutex_init(&h->h_ring_mutex)) < 0 ||
+        (r = akv_shared_mutex_init(&h->h_snap_mutex)) < 0 ||
         (r = akv_shared_mutex_init(&h->h_cfg_mutex)) < 0)
         return r;
     if ((r = init_stripes(a)) < 0)

@@ -269,8 +269,15 @@ struct akv_hdr {
     _Atomic uint32_t h_aof_on;       /* workers log effects */
     int32_t h_aof_cur_db;            /* db selected at the file's end */
     uint64_t h_aof_file_size;        /* file bytes covering [.., written) */
+    _Atomic uint32_t h_aof_incr_seq; /* incremental file being written */
+    _Atomic uint32_t h_rewrite_req;  /* BGREWRITEAOF asked for one */
+    _Atomic uint32_t h_rewrite_running;
+    int64_t h_rewrite_last_ms;       /* duration of the last rewrite */
+    uint64_t h_aof_base_size;        /* AOF size right after the rewrite */
     _Atomic uint64_t h_sweep_gen;    /* complete stripe sweeps by reaper */
 
+    pthread_mutex_t h_snap_mutex;    /* held by a snapshot; taken by ops
+                                      * that lock every stripe, before them */
     pthread_mutex_t h_cfg_mutex;
     struct akv_config h_cfg;
     struct akv_stats h_stats;

@@ -200,6 +200,8 @@ const struct akv_command akv_commands[] = {
          "A container for client connection commands."),
     CMD("time", akv_time_command, 1, L | S | F, 0, 0, 0, "server",
         "Returns the server time."),
+    CMD("bgrewriteaof", akv_bgrewriteaof_command, 1, A, 0, 0, 0,
+        "server", "Asynchronously rewrites the append-only file to disk."),
     CMD("lastsave", akv_lastsave_command, 1, L | S | F, 0, 0, 0, "server",
         "Returns the Unix timestamp of the last successful save to disk."),
     CMD("shutdown", akv_shutdown_command, -1, A | L | S, 0, 0, 0, "server",

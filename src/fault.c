@@ -26,16 +26,31 @@ const char *const akv_fault_points[] = {
     NULL,
 };
 
-bool akv_fault_arm(const char *name, long n)
+/* Points in the supervisor's AOF rewrite (armed with ARENAKV_FAULT). */
+const char *const akv_fault_rewrite_points[] = {
+    "rewrite-started",   /* new incremental file listed, nothing copied */
+    "rewrite-copied",    /* base written under its temporary name */
+    "rewrite-renamed",   /* base in place, manifest not switched */
+    "rewrite-switched",  /* manifest switched, old files not deleted */
+    NULL,
+};
+
+static bool arm_from(const char *const *list, const char *name, long n)
 {
-    for (int i = 0; akv_fault_points[i]; i++) {
-        if (strcmp(akv_fault_points[i], name) == 0) {
+    for (int i = 0; list[i]; i++) {
+        if (strcmp(list[i], name) == 0) {
             fault_countdown = n > 0 ? n : 1;
-            akv_fault_armed = akv_fault_points[i];
+            akv_fault_armed = list[i];
             return true;
         }
     }
     return false;
+}
+
+bool akv_fault_arm(const char *name, long n)
+{
+    return arm_from(akv_fault_points, name, n) ||
+           arm_from(akv_fault_rewrite_points, name, n);
 }
 
 void akv_fault_hit(const char *name)

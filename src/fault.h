@@ -26,7 +26,9 @@ void akv_fault_hit(const char *name);
  * is not a known point. */
 bool akv_fault_arm(const char *name, long n);
 
-/* The list of known points, NULL-terminated. */
+/* The points a worker's mutation passes, NULL-terminated. */
 extern const char *const akv_fault_points[];
+/* The points of the supervisor's AOF rewrite. */
+extern const char *const akv_fault_rewrite_points[];
 
 #endif

@@ -47,6 +47,7 @@ void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
 {
     op->ctx = ctx;
     op->want = op->locked = 0;
+    op->barrier = op->barrier_held = false;
     op_reset(op);
 }
 
@@ -55,15 +56,25 @@ void akv_op_want_key(struct akv_op *op, const char *key, size_t klen)
     op->want |= 1ULL << akv_stripe_of(akv_key_hash(op->ctx->a, key, klen));
 }
 
+/* An op on every stripe (FLUSHDB, FLUSHALL, SWAPDB) waits for a snapshot
+ * in progress: a snapshot copies stripes one at a time, and must not see
+ * some of them before such an op and some after. */
 void akv_op_want_all(struct akv_op *op)
 {
     op->want = ~0ULL;
+    op->barrier = true;
 }
 
 int akv_op_lock(struct akv_op *op)
 {
     uint64_t todo = op->want & ~op->locked;
 
+    if (op->barrier && !op->barrier_held) {
+        pthread_mutex_t *m = &op->ctx->a->hdr->h_snap_mutex;
+        if (pthread_mutex_lock(m) == EOWNERDEAD)
+            pthread_mutex_consistent(m); /* guards nothing but order */
+        op->barrier_held = true;
+    }
     while (todo) {
         int si = __builtin_ctzll(todo);
         if (akv_stripe_lock(op->ctx, si) < 0) {
@@ -254,6 +265,11 @@ static void unlock_all(struct akv_op *op)
         held &= ~(1ULL << si);
     }
     op->locked = 0;
+    if (op->barrier_held) {
+        pthread_mutex_unlock(&op->ctx->a->hdr->h_snap_mutex);
+        op->barrier_held = false;
+    }
+    op->barrier = false;
 }
 
 int akv_op_commit(struct akv_op *op)

@@ -39,6 +39,8 @@ struct akv_op {
     struct akv_ctx *ctx;
     uint64_t want;    /* stripes to lock */
     uint64_t locked;  /* stripes held */
+    bool barrier;     /* the op takes every stripe: h_snap_mutex first */
+    bool barrier_held;
     int nst;
     int cap;                  /* st[] is kept across ops (no allocation) */
     struct akv_staged *st;

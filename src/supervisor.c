@@ -30,6 +30,7 @@
 
 #include "aof.h"
 #include "clients.h"
+#include "fault.h"
 #include "keyspace.h"
 #include "log.h"
 #include "pages.h"
@@ -317,6 +318,7 @@ static void periodic(struct supervisor *s)
 {
     int n = akv_reap_dead_slots(&s->ctx);
 
+    akv_aof_rewrite_tick(&s->aof);
     if (n)
         akv_log(AKV_LOG_VERBOSE, "Reaped %d dead client slot(s)", n);
 }
@@ -453,6 +455,23 @@ static int check_arena(const char *path)
 
 /* ------------------------------------------------------------ main */
 
+/* ARENAKV_FAULT=point[:n] makes this process die at a fault point (the
+ * crash tests of the AOF rewrite use it). */
+static void arm_fault_from_env(void)
+{
+    const char *spec = getenv("ARENAKV_FAULT");
+    char name[64];
+    const char *colon;
+
+    if (!spec || !*spec)
+        return;
+    colon = strchr(spec, ':');
+    snprintf(name, sizeof(name), "%.*s",
+             (int)(colon ? colon - spec : (long)strlen(spec)), spec);
+    if (!akv_fault_arm(name, colon ? atol(colon + 1) : 1))
+        fprintf(stderr, "arenakv-server: unknown fault point %s\n", name);
+}
+
 static int parse_args(struct supervisor *s, int argc, char **argv)
 {
     char err[512];
@@ -523,6 +542,7 @@ int main(int argc, char **argv)
         return check_arena(argv[2]);
     if (parse_args(&s, argc, argv) < 0)
         return 1;
+    arm_fault_from_env();
     if (s.cfg.daemonize && daemon(1, 0) < 0)
         return 1;
     akv_log_init('M', (int)s.cfg.loglevel, s.cfg.logfile);

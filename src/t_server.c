@@ -56,6 +56,26 @@ void akv_time_command(struct akv_client *c)
     akv_reply_bulk_ll(&c->reply, us % 1000000);
 }
 
+/* The supervisor runs the rewrite (aof_rewrite.c); this only asks. */
+void akv_bgrewriteaof_command(struct akv_client *c)
+{
+    struct akv_hdr *h = c->ctx.a->hdr;
+
+    if (!atomic_load(&h->h_aof_on)) {
+        akv_reply_error(&c->reply, "ERR Background append only file "
+                                   "rewriting needs appendonly yes");
+        return;
+    }
+    if (atomic_load(&h->h_rewrite_running)) {
+        akv_reply_error(&c->reply, "ERR Background append only file "
+                                   "rewriting already in progress");
+        return;
+    }
+    atomic_store(&h->h_rewrite_req, 1);
+    akv_reply_status(&c->reply, "Background append only file rewriting "
+                                "started");
+}
+
 void akv_lastsave_command(struct akv_client *c)
 {
     akv_reply_int(&c->reply, c->ctx.a->hdr->h_created_ms / 1000);
@@ -596,12 +616,17 @@ static void info_persistence(struct akv_client *c, struct info_buf *b)
           "loading_loaded_commands:%llu\r\n"
           "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
           "rdb_last_save_time:%lld\r\naof_enabled:%u\r\n"
-          "aof_rewrite_in_progress:0\r\naof_current_size:%llu\r\n"
+          "aof_rewrite_in_progress:%u\r\naof_rewrite_scheduled:%u\r\n"
+          "aof_last_rewrite_time_sec:%lld\r\naof_current_size:%llu\r\n"
+          "aof_base_size:%llu\r\n"
           "aof_buffer_length:%llu\r\naof_ring_size:%llu\r\n\r\n",
           atomic_load(&h->h_state) == AKV_STATE_LOADING,
           (unsigned long long)atomic_load(&h->h_load_keys),
           (long long)(h->h_created_ms / 1000), atomic_load(&h->h_aof_on),
+          atomic_load(&h->h_rewrite_running), atomic_load(&h->h_rewrite_req),
+          (long long)(h->h_rewrite_last_ms ? h->h_rewrite_last_ms / 1000 : -1),
           (unsigned long long)h->h_aof_file_size,
+          (unsigned long long)h->h_aof_base_size,
           (unsigned long long)(head - atomic_load(&h->h_ring_written)),
           (unsigned long long)h->h_ring_size);
 }

@@ -66,10 +66,11 @@ class AofServer(ArenakvServer):
         shutil.rmtree(self.datadir, ignore_errors=True)
 
 
-def dump(port, dbs=(0, 1, 2)):
+def dump(port, dbs=(0, 1, 2), conn=None):
     """Every key of the given dbs with value and expiry (ms, absolute)."""
     out = {}
-    with RespConn(port, timeout=LONG) as c:
+    c = conn or RespConn(port, timeout=LONG)
+    try:
         for db in dbs:
             c.command(b"SELECT", b"%d" % db)
             keys = akvtest.parse_reply(c.command(b"KEYS", b"*"))[1]
@@ -77,6 +78,9 @@ def dump(port, dbs=(0, 1, 2)):
                 v = c.command(b"GET", k)
                 x = c.command(b"PEXPIRETIME", k)
                 out[(db, k)] = (v, x)
+    finally:
+        if conn is None:
+            c.close()
     return out
 
 
@@ -357,6 +361,166 @@ def test_full_ring_blocks_writers_and_loses_nothing():
             os.kill(srv.pid, signal.SIGCONT)
         except OSError:
             pass
+        srv.stop()
+        srv.remove_data()
+
+
+def info_field(port, name):
+    with RespConn(port) as c:
+        for line in c.command(b"INFO", b"persistence").decode().split("\r\n"):
+            if line.startswith(name + ":"):
+                return line.split(":", 1)[1]
+    raise AssertionError("INFO has no %s" % name)
+
+
+def wait_rewrite_done(port):
+    deadline = time.monotonic() + LONG
+    while time.monotonic() < deadline:
+        if (info_field(port, "aof_rewrite_in_progress") == "0" and
+                info_field(port, "aof_rewrite_scheduled") == "0" and
+                int(info_field(port, "aof_base_size")) > 0):
+            return
+        time.sleep(0.05)
+    raise AssertionError("rewrite did not finish")
+
+
+def manifest(srv):
+    with open(os.path.join(srv.datadir, "appendonlydir",
+                           "appendonly.aof.manifest")) as f:
+        return f.read().split("\n")
+
+
+def test_rewrite_while_writing_keeps_every_write():
+    """BGREWRITEAOF copies stripe by stripe while writers go on; the new
+    base plus the new incremental file replay to the live dataset."""
+    srv = AofServer()
+    srv.start()
+    stop = threading.Event()
+
+    def writer(seed):
+        rng = random.Random(seed)
+        with RespConn(srv.port, timeout=LONG) as c:
+            while not stop.is_set():
+                k = b"w%d" % rng.randint(0, 3000)
+                if rng.random() < 0.7:
+                    c.command(b"SET", k, b"%d" % rng.randint(0, 10 ** 6),
+                              b"PX", b"%d" % rng.randint(10 ** 6, 10 ** 7))
+                elif rng.random() < 0.5:
+                    c.command(b"APPEND", k, b"tail")
+                else:
+                    c.command(b"DEL", k)
+    try:
+        workload(srv.port, 3, 1500)
+        threads = [threading.Thread(target=writer, args=(i,))
+                   for i in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        with RespConn(srv.port) as c:
+            check_eq(c.command(b"BGREWRITEAOF"),
+                     b"+Background append only file rewriting started\r\n",
+                     "BGREWRITEAOF")
+        wait_rewrite_done(srv.port)
+        time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join(LONG)
+        lines = [l for l in manifest(srv) if l]
+        check(len(lines) == 2 and "type b" in lines[0] and "type i" in
+              lines[1], "manifest after rewrite: %r" % lines)
+        base = os.path.join(srv.datadir, "appendonlydir",
+                            lines[0].split()[1])
+        p = subprocess.run(["sqlite3", base, "select count(*) from keys"],
+                           stdout=subprocess.PIPE, timeout=LONG)
+        check(int(p.stdout) > 100, "base readable with sqlite3: %r"
+              % p.stdout)
+        before = dump(srv.port)
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        srv.restart()
+        after = dump(srv.port)
+        bad = [k for k in set(before) | set(after)
+               if before.get(k) != after.get(k)]
+        check(not bad, "%d keys differ after base+incr replay, e.g. %r" %
+              (len(bad), bad[:3]))
+    finally:
+        stop.set()
+        srv.stop()
+        srv.remove_data()
+
+
+def test_crash_at_every_rewrite_stage_keeps_the_data():
+    """The supervisor dies at each stage of a rewrite; after a reboot the
+    files still replay to the dataset it had."""
+    for point in ("rewrite-started", "rewrite-copied", "rewrite-renamed",
+                  "rewrite-switched"):
+        os.environ["ARENAKV_FAULT"] = point
+        srv = AofServer()
+        try:
+            srv.start()
+            del os.environ["ARENAKV_FAULT"]
+            workload(srv.port, 5, 800)
+            wait_drained(srv.port)
+            # This connection's worker outlives the supervisor.
+            with RespConn(srv.port, timeout=LONG) as c:
+                c.command(b"BGREWRITEAOF")
+                srv.proc.wait(LONG)  # dies at the point
+                check(srv.proc.returncode == -signal.SIGKILL,
+                      "supervisor died at %s" % point)
+                before = dump(srv.port, conn=c)
+            srv.crash(reboot=True)
+            srv.restart()
+            after = dump(srv.port)
+            check_eq(len(after), len(before), "keys after crash at " + point)
+            bad = [k for k in before if after.get(k) != before[k]]
+            check(not bad, "crash at %s: keys differ: %r" % (point, bad[:3]))
+        finally:
+            os.environ.pop("ARENAKV_FAULT", None)
+            srv.stop()
+            srv.remove_data()
+
+
+def test_auto_rewrite():
+    srv = AofServer(extra=["--auto-aof-rewrite-min-size", "200kb",
+                           "--auto-aof-rewrite-percentage", "100"])
+    srv.start()
+    try:
+        with RespConn(srv.port) as c:
+            for i in range(3000):
+                c.send_command(b"SET", b"auto:%d" % (i % 100), b"x" * 100)
+            c.read_replies(3000)
+        wait_rewrite_done(srv.port)
+        check(int(info_field(srv.port, "aof_current_size")) < 200 * 1024,
+              "incremental file restarted after the automatic rewrite")
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
+def test_check_aof_tool():
+    srv = AofServer()
+    srv.start()
+    try:
+        workload(srv.port, 9, 300)
+        wait_drained(srv.port)
+        tool = os.path.join(akvtest.builddir(), "src", "arenakv-check-aof")
+        p = subprocess.run([tool, srv.incr_file], stdout=subprocess.PIPE,
+                           timeout=LONG)
+        check(p.returncode == 0 and b"is valid" in p.stdout,
+              "valid AOF: %r" % p.stdout)
+        with open(srv.incr_file, "ab") as f:
+            f.write(b"*2\r\n$3\r\nDEL\r\n$5\r\nab")
+        p = subprocess.run([tool, srv.incr_file], stdout=subprocess.PIPE,
+                           timeout=LONG)
+        check(p.returncode == 1, "torn AOF reported: %r" % p.stdout)
+        p = subprocess.run([tool, "--fix", srv.incr_file],
+                           stdout=subprocess.PIPE, timeout=LONG)
+        check(p.returncode == 0, "fixed: %r" % p.stdout)
+        p = subprocess.run(["redis-check-aof", srv.incr_file],
+                           stdout=subprocess.PIPE, timeout=LONG)
+        check(b"is valid" in p.stdout, "redis-check-aof agrees: %r"
+              % p.stdout)
+    finally:
         srv.stop()
         srv.remove_data()
 

@@ -1,0 +1,253 @@
+/*
+ * snapshot.c -- the keyspace as a SQLite database: written by compaction
+ * (the AOF's base), read when a new arena is loaded.
+ *
+ * Schema (format 1), readable with the sqlite3 shell:
+ *
+ *   CREATE TABLE meta (name TEXT PRIMARY KEY, value);
+ *       -- format = 1, created_ms, writer = 'arenakv <version>'
+ *   CREATE TABLE keys (
+ *       db        INTEGER NOT NULL,   -- logical database number
+ *       key       BLOB    NOT NULL,
+ *       type      TEXT    NOT NULL,   -- 'string'
+ *       value     BLOB    NOT NULL,
+ *       expire_ms INTEGER,            -- absolute Unix ms, NULL = none
+ *       PRIMARY KEY (db, key)) WITHOUT ROWID;
+ *
+ * Writing: there is no fork (the arena is shared memory, so nothing is
+ * copy-on-write).  Each stripe is copied under its own lock into a buffer
+ * of this process, then inserted with the lock released, so writers are
+ * held up one stripe at a time for the length of a memcpy.  The whole
+ * file is one transaction and is renamed into place by the caller.
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "pages.h"
+#include "snapshot.h"
+
+struct copied {
+    char *buf;
+    size_t len, cap;
+    int64_t now;
+    struct akv_arena *a;
+    int ldb_of[AKV_MAX_DBS]; /* physical -> logical */
+};
+
+/* Row layout in the copy buffer: db, klen, vlen, expire, key, value. */
+struct row_hdr {
+    int32_t db;
+    uint32_t klen, vlen;
+    int64_t expire;
+};
+
+static bool copy_reserve(struct copied *cp, size_t n)
+{
+    if (cp->len + n > cp->cap) {
+        size_t cap = cp->cap ? cp->cap * 2 : 1 << 20;
+        char *p;
+        while (cap < cp->len + n)
+            cap *= 2;
+        if (!(p = realloc(cp->buf, cap)))
+            return false;
+        cp->buf = p;
+        cp->cap = cap;
+    }
+    return true;
+}
+
+static void copy_entry(struct akv_arena *a, int si, struct akv_entry *e,
+                       void *ctx)
+{
+    struct copied *cp = ctx;
+    struct row_hdr rh;
+
+    (void)a;
+    (void)si;
+    if (e->e_state != AKV_CHUNK_LIVE || akv_entry_expired(e, cp->now))
+        return;
+    rh.db = cp->ldb_of[e->e_db];
+    rh.klen = e->e_klen;
+    rh.vlen = e->e_vlen;
+    rh.expire = atomic_load(&e->e_expire);
+    if (!copy_reserve(cp, sizeof(rh) + rh.klen + rh.vlen))
+        abort(); /* a snapshot without memory cannot be completed */
+    memcpy(cp->buf + cp->len, &rh, sizeof(rh));
+    memcpy(cp->buf + cp->len + sizeof(rh), e->e_data, rh.klen + rh.vlen);
+    cp->len += sizeof(rh) + rh.klen + rh.vlen;
+}
+
+static int insert_rows(sqlite3_stmt *ins, struct copied *cp, uint64_t *rows)
+{
+    size_t at = 0;
+
+    while (at < cp->len) {
+        struct row_hdr rh;
+        const char *k;
+        memcpy(&rh, cp->buf + at, sizeof(rh));
+        k = cp->buf + at + sizeof(rh);
+        sqlite3_bind_int(ins, 1, rh.db);
+        sqlite3_bind_blob(ins, 2, k, (int)rh.klen, SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 3, k + rh.klen, (int)rh.vlen, SQLITE_STATIC);
+        if (rh.expire)
+            sqlite3_bind_int64(ins, 4, rh.expire);
+        else
+            sqlite3_bind_null(ins, 4);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            return -EIO;
+        sqlite3_reset(ins);
+        (*rows)++;
+        at += sizeof(rh) + rh.klen + rh.vlen;
+    }
+    return 0;
+}
+
+static const char schema[] =
+    "PRAGMA journal_mode=OFF;"
+    "PRAGMA synchronous=FULL;"
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value);"
+    "CREATE TABLE keys (db INTEGER NOT NULL, key BLOB NOT NULL,"
+    " type TEXT NOT NULL, value BLOB NOT NULL, expire_ms INTEGER,"
+    " PRIMARY KEY (db, key)) WITHOUT ROWID;"
+    "BEGIN;";
+
+static int write_meta(sqlite3 *db)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO meta VALUES ('format', 1), ('created_ms', %lld),"
+             " ('writer', 'arenakv %s');",
+             (long long)akv_mstime(), PACKAGE_VERSION);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int akv_snapshot_write(struct akv_ctx *ctx, const char *path,
+                       akv_snapshot_hook between, void *hook_ctx,
+                       uint64_t *rows, char *why, size_t whylen)
+{
+    struct akv_arena *a = ctx->a;
+    struct copied cp = {.a = a};
+    sqlite3 *db = NULL;
+    sqlite3_stmt *ins = NULL;
+    int r = -EIO;
+
+    *rows = 0;
+    unlink(path);
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+        write_meta(db) < 0 ||
+        sqlite3_prepare_v2(db, "INSERT INTO keys VALUES (?, ?, 'string', ?, "
+                           "?)", -1, &ins, NULL) != SQLITE_OK) {
+        snprintf(why, whylen, "%s", db ? sqlite3_errmsg(db) : "no memory");
+        goto finish;
+    }
+    for (int si = 0; si < AKV_NSTRIPES; si++) {
+        cp.len = 0;
+        cp.now = akv_mstime();
+        if (akv_stripe_lock(ctx, si) < 0) {
+            snprintf(why, whylen, "stripe %d is not recoverable", si);
+            goto finish;
+        }
+        for (uint32_t i = 0; i < a->hdr->h_ndbs; i++)
+            cp.ldb_of[a->hdr->h_dbmap[i]] = (int)i;
+        akv_table_foreach_locked(a, si, copy_entry, &cp);
+        akv_stripe_unlock(ctx, si);
+        if (between)
+            between(hook_ctx, si);
+        if (insert_rows(ins, &cp, rows) < 0) {
+            snprintf(why, whylen, "%s", sqlite3_errmsg(db));
+            goto finish;
+        }
+    }
+    if (sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(why, whylen, "%s", sqlite3_errmsg(db));
+        goto finish;
+    }
+    r = 0;
+finish:
+    sqlite3_finalize(ins);
+    if (db)
+        sqlite3_close(db);
+    free(cp.buf);
+    return r;
+}
+
+/* Insert one row through the op API (no logging: ctx->replaying). */
+static int load_row(struct akv_ctx *ctx, struct akv_op *op, int ldb,
+                    const void *k, size_t klen, const void *v, size_t vlen,
+                    int64_t expire)
+{
+    struct akv_entry *e, *old;
+
+    akv_op_init(op, ctx);
+    akv_op_want_key(op, k, klen);
+    if (akv_op_lock(op) < 0)
+        return -ENOTRECOVERABLE;
+    old = akv_op_find(op, ldb, k, klen);
+    e = akv_op_new(op, ldb, k, klen, vlen, expire);
+    if (!e) {
+        akv_op_abort(op);
+        return -ENOMEM;
+    }
+    memcpy(akv_entry_val(e), v, vlen);
+    if (old)
+        akv_op_del(op, old);
+    return akv_op_commit(op);
+}
+
+int akv_snapshot_load(struct akv_ctx *ctx, const char *path, uint64_t *rows,
+                      char *why, size_t whylen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *sel = NULL;
+    struct akv_op op = {0};
+    int r = -EIO, rc;
+
+    *rows = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT db, key, value, expire_ms FROM keys",
+                           -1, &sel, NULL) != SQLITE_OK) {
+        snprintf(why, whylen, "%s: %s", path,
+                 db ? sqlite3_errmsg(db) : "cannot open");
+        goto finish;
+    }
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        int ldb = sqlite3_column_int(sel, 0);
+        int64_t x = sqlite3_column_int64(sel, 3);
+        if (ldb < 0 || ldb >= (int)ctx->a->hdr->h_ndbs) {
+            snprintf(why, whylen, "%s: db %d out of range", path, ldb);
+            goto finish;
+        }
+        if (x && x <= akv_mstime())
+            continue;
+        r = load_row(ctx, &op, ldb, sqlite3_column_blob(sel, 1),
+                     (size_t)sqlite3_column_bytes(sel, 1),
+                     sqlite3_column_blob(sel, 2),
+                     (size_t)sqlite3_column_bytes(sel, 2), x);
+        if (r < 0) {
+            snprintf(why, whylen, "%s: no room for the dataset (%s)", path,
+                     strerror(-r));
+            goto finish;
+        }
+        (*rows)++;
+        atomic_fetch_add(&ctx->a->hdr->h_load_keys, 1);
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(why, whylen, "%s: %s", path, sqlite3_errmsg(db));
+        r = -EIO;
+        goto finish;
+    }
+    r = 0;
+finish:
+    sqlite3_finalize(sel);
+    if (db)
+        sqlite3_close(db);
+    free(op.st);
+    return r;
+}
