@@ -535,6 +535,7 @@ int akv_aof_load(struct akv_aof *aof, struct akv_ctx *ctx, char *why,
         }
     }
     ctx->a->hdr->h_aof_cur_db = ld.c.db;
+    ctx->seq = ld.c.ctx.seq; /* the slot's commit word moved on */
     atomic_store(&ctx->a->hdr->h_aof_incr_seq,
                  (uint32_t)aof->man.incr_seq[aof->cur]);
     akv_reply_free(&ld.c.reply);

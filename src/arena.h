@@ -196,6 +196,7 @@ struct akv_slot_stats {
     _Atomic uint64_t ss_misses;
     _Atomic uint64_t ss_net_in;
     _Atomic uint64_t ss_net_out;
+    _Atomic uint64_t ss_dirty;    /* keys changed (save rules) */
 };
 
 struct akv_client_slot {
@@ -274,6 +275,15 @@ struct akv_hdr {
     _Atomic uint32_t h_rewrite_running;
     int64_t h_rewrite_last_ms;       /* duration of the last rewrite */
     uint64_t h_aof_base_size;        /* AOF size right after the rewrite */
+    /* Snapshots (save.c): requests from workers, results from the
+     * supervisor. */
+    _Atomic uint32_t h_save_req;     /* 1: BGSAVE/SAVE asked for one */
+    _Atomic uint32_t h_save_running;
+    _Atomic uint32_t h_save_gen;     /* futex: bumped after each attempt */
+    _Atomic int32_t h_save_status;   /* 0 ok, -errno: last attempt */
+    _Atomic int64_t h_lastsave;      /* Unix s of the last good save */
+    _Atomic uint64_t h_dirty_at_save; /* dirty total at that save */
+    _Atomic uint32_t h_shutdown_save; /* SHUTDOWN: 0 rules, 1 NOSAVE, 2 SAVE */
     _Atomic uint64_t h_sweep_gen;    /* complete stripe sweeps by reaper */
 
     pthread_mutex_t h_snap_mutex;    /* held by a snapshot; taken by ops

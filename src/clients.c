@@ -63,7 +63,7 @@ int akv_slot_claim(struct akv_arena *a)
 }
 
 #define STAT_FIELDS(X) X(ss_commands) X(ss_hits) X(ss_misses) \
-    X(ss_net_in) X(ss_net_out)
+    X(ss_net_in) X(ss_net_out) X(ss_dirty)
 
 /* Fold a slot's counters into the header's retired totals. */
 static void retire_stats(struct akv_arena *a, struct akv_client_slot *cs)

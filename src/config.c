@@ -199,6 +199,7 @@ static const struct option options[] = {
         INT_MAX, 100),
     MEM("auto-aof-rewrite-min-size", 0, auto_aof_rewrite_min_size, 0,
         INT64_MAX, MB(64)),
+    STR("dbfilename", IMM, dbfilename, "dump.sqlite"),
     INT("tcp-backlog", IMM, tcp_backlog, 0, INT_MAX, 511),
     INT("tcp-keepalive", 0, tcp_keepalive, 0, INT_MAX, 300),
     ENUM("enable-debug-command", IMM, enable_debug_command, enable_names,
@@ -217,7 +218,7 @@ static const struct option options[] = {
  */
 static const char *const ignored_directives[] = {
     /* snapshots and AOF tuning */
-    "dbfilename", "rdbcompression", "rdbchecksum", "rdb-*",
+    "rdbcompression", "rdbchecksum", "rdb-*",
     "stop-writes-on-bgsave-error", "aof-*", "auto-aof-*",
     "no-appendfsync-on-rewrite",
     /* process and OS integration */

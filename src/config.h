@@ -78,6 +78,7 @@ struct akv_config {
     int64_t enable_debug_command; /* enum akv_enable */
     char save[AKV_CFG_STR];       /* snapshot rules, as CONFIG GET shows */
     int64_t aof_ring_size;        /* bytes of the AOF ring in the arena */
+    char dbfilename[AKV_CFG_STR]; /* snapshot file in dir (SQLite) */
     int64_t auto_aof_rewrite_percentage;
     int64_t auto_aof_rewrite_min_size;
 };

@@ -11,6 +11,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "clients.h"
 #include "keyspace.h"
 #include "pages.h"
 #include "util.h"
@@ -276,10 +277,15 @@ int akv_op_commit(struct akv_op *op)
 {
     int r = 0;
 
-    if (akv_op_dirty(op) && (r = akv_stripe_commit_locked(op)) < 0) {
-        op->ctx->op_error = r;
-        akv_op_abort(op); /* drops the new entries, keeps lazy expiry */
-        return r;
+    if (akv_op_dirty(op)) {
+        if ((r = akv_stripe_commit_locked(op)) < 0) {
+            op->ctx->op_error = r;
+            akv_op_abort(op); /* drops the new entries, keeps lazy expiry */
+            return r;
+        }
+        if (op->ctx->cs)
+            akv_slot_count(&op->ctx->cs->c_stats.ss_dirty,
+                           (uint64_t)AKV_MAX(op->nst, 1));
     }
     if (op->expired)
         atomic_fetch_add(&op->ctx->a->hdr->h_stats.st_expired, op->expired);

@@ -125,7 +125,7 @@ akv_command_proc akv_ping_command, akv_echo_command, akv_quit_command,
     akv_config_get_command, akv_config_set_command,
     akv_config_resetstat_command, akv_config_rewrite_command,
     akv_config_help_command, akv_debug_command, akv_lastsave_command,
-    akv_bgrewriteaof_command,
+    akv_bgrewriteaof_command, akv_save_command, akv_bgsave_command,
     akv_reset_command;
 
 /* Render one CLIENT LIST line for a slot. */

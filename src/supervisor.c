@@ -33,6 +33,7 @@
 #include "fault.h"
 #include "keyspace.h"
 #include "log.h"
+#include "save.h"
 #include "pages.h"
 #include "worker.h"
 
@@ -46,10 +47,12 @@ struct supervisor {
     int lfd[MAX_LISTENERS];
     int nlfd;
     int sigfd;
-    int nchildren;
+    pid_t *children;   /* forked workers still running */
+    int nchildren, capchildren;
     bool reset_arena;
     bool created;      /* the arena is new: the dataset must be loaded */
     struct akv_aof aof;
+    struct akv_saver saver;
 };
 
 static void usage(FILE *f)
@@ -164,6 +167,15 @@ static int open_arena(struct supervisor *s)
     return 0;
 }
 
+/* What was just loaded is not a change to save. */
+static void mark_clean(struct supervisor *s)
+{
+    struct akv_slot_stats t;
+
+    akv_stats_totals(&s->arena, &t);
+    atomic_store(&s->arena.hdr->h_dirty_at_save, atomic_load(&t.ss_dirty));
+}
+
 /* Open the AOF; replay it into a new arena; start the drainer. */
 static int start_aof(struct supervisor *s)
 {
@@ -177,6 +189,12 @@ static int start_aof(struct supervisor *s)
             akv_log(AKV_LOG_WARNING, "appendonly is now off: writes are no "
                     "longer logged");
         atomic_store(&h->h_aof_on, 0);
+        if (s->created && akv_save_load(&s->ctx, msg, sizeof(msg)) < 0) {
+            akv_log(AKV_LOG_WARNING, "Cannot load %s: %s", s->cfg.dbfilename,
+                    msg);
+            return -1;
+        }
+        mark_clean(s);
         return 0;
     }
     if (akv_aof_open(&s->aof, &s->arena, s->ctx.slot, &why) < 0) {
@@ -193,6 +211,7 @@ static int start_aof(struct supervisor *s)
         akv_log(AKV_LOG_NOTICE, "DB loaded from append only file: %.3f "
                 "seconds (%llu commands)", (akv_monotonic_ms() - t0) / 1000.0,
                 (unsigned long long)atomic_load(&h->h_load_keys));
+        mark_clean(s);
     } else if (!atomic_load(&h->h_aof_on)) {
         akv_log(AKV_LOG_WARNING, "appendonly turned on for a live arena: keys "
                 "written before now are not in %s", s->aof.incr);
@@ -277,6 +296,32 @@ static void close_listeners(struct supervisor *s)
 
 /* ------------------------------------------------------------ workers */
 
+/* The supervisor's children, so shutdown signals them and nothing else
+ * (kill(0, ...) would also hit whatever shares our process group, such as
+ * the shell pipeline that started us). */
+static void add_child(struct supervisor *s, pid_t pid)
+{
+    if (s->nchildren == s->capchildren) {
+        int cap = s->capchildren ? s->capchildren * 2 : 64;
+        pid_t *p = realloc(s->children, (size_t)cap * sizeof(*p));
+        if (!p)
+            return; /* it still gets EOF when we close its socket */
+        s->children = p;
+        s->capchildren = cap;
+    }
+    s->children[s->nchildren++] = pid;
+}
+
+static void remove_child(struct supervisor *s, pid_t pid)
+{
+    for (int i = 0; i < s->nchildren; i++) {
+        if (s->children[i] == pid) {
+            s->children[i] = s->children[--s->nchildren];
+            return;
+        }
+    }
+}
+
 static void spawn_worker(struct supervisor *s, int lfd)
 {
     int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -297,7 +342,7 @@ static void spawn_worker(struct supervisor *s, int lfd)
     if (pid < 0)
         akv_log(AKV_LOG_WARNING, "fork failed: %s", strerror(errno));
     else
-        s->nchildren++;
+        add_child(s, pid);
     close(fd);
 }
 
@@ -307,7 +352,7 @@ static void reap_children(struct supervisor *s)
     pid_t pid;
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        s->nchildren--;
+        remove_child(s, pid);
         if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
             akv_log(AKV_LOG_NOTICE, "Worker %d killed by signal %d", (int)pid,
                     WTERMSIG(status));
@@ -319,6 +364,7 @@ static void periodic(struct supervisor *s)
     int n = akv_reap_dead_slots(&s->ctx);
 
     akv_aof_rewrite_tick(&s->aof);
+    akv_saver_tick(&s->saver);
     if (n)
         akv_log(AKV_LOG_VERBOSE, "Reaped %d dead client slot(s)", n);
 }
@@ -375,15 +421,16 @@ static void stop_workers(struct supervisor *s)
 {
     int64_t deadline = akv_monotonic_ms() + 5000;
 
-    if (s->nchildren <= 0)
-        return;
-    signal(SIGTERM, SIG_IGN);
-    kill(0, SIGTERM);
+    for (int i = 0; i < s->nchildren; i++)
+        kill(s->children[i], SIGTERM);
     while (s->nchildren > 0 && akv_monotonic_ms() < deadline) {
-        if (waitpid(-1, NULL, 0) > 0)
-            s->nchildren--;
-        else if (errno == ECHILD)
+        pid_t pid = waitpid(-1, NULL, WNOHANG);
+        if (pid > 0)
+            remove_child(s, pid);
+        else if (pid < 0 && errno == ECHILD)
             break;
+        else
+            usleep(10000);
     }
 }
 
@@ -455,6 +502,23 @@ static int check_arena(const char *path)
 
 /* ------------------------------------------------------------ main */
 
+/* As redis-server: with save rules and unsaved changes, save before
+ * exiting (a reboot would otherwise lose them if there is no AOF). */
+static void finish_saving(struct supervisor *s)
+{
+    if (atomic_load(&s->saver.state)) {
+        pthread_join(s->saver.thread, NULL);
+        atomic_store(&s->saver.state, 0);
+    }
+    uint32_t how = atomic_exchange(&s->arena.hdr->h_shutdown_save, 0);
+
+    if (!s->saver.ctx.a || how == 1)
+        return;
+    if (how == 2 || (s->cfg.save[0] && !s->cfg.appendonly &&
+                     akv_dirty(&s->arena) > 0))
+        akv_save_now(&s->saver);
+}
+
 /* ARENAKV_FAULT=point[:n] makes this process die at a fault point (the
  * crash tests of the AOF rewrite use it). */
 static void arm_fault_from_env(void)
@@ -520,6 +584,9 @@ static int start(struct supervisor *s)
     atomic_store(&s->arena.hdr->h_supervisor_pid, getpid());
     sweep_stripes(s);
     akv_reap_dead_slots(&s->ctx);
+    akv_saver_init(&s->saver, &s->arena, s->ctx.slot);
+    if (!atomic_load(&s->arena.hdr->h_lastsave))
+        atomic_store(&s->arena.hdr->h_lastsave, akv_mstime() / 1000);
     if (start_aof(s) < 0)
         return -1;
     return open_listeners(s);
@@ -562,6 +629,7 @@ int main(int argc, char **argv)
     sd_notify(0, "STOPPING=1");
     close_listeners(&s);
     stop_workers(&s);
+    finish_saving(&s);
     akv_aof_stop(&s.aof);
     akv_slot_release(&s.arena, s.ctx.slot);
     if (s.cfg.pidfile[0])

@@ -21,6 +21,8 @@
 #include "config.h"
 #include "fault.h"
 #include "pages.h"
+#include "ring.h"
+#include "save.h"
 #include "server.h"
 #include "util.h"
 
@@ -78,7 +80,46 @@ void akv_bgrewriteaof_command(struct akv_client *c)
 
 void akv_lastsave_command(struct akv_client *c)
 {
-    akv_reply_int(&c->reply, c->ctx.a->hdr->h_created_ms / 1000);
+    akv_reply_int(&c->reply, atomic_load(&c->ctx.a->hdr->h_lastsave));
+}
+
+/* SAVE and BGSAVE ask the supervisor, which writes the snapshot. */
+static bool request_save(struct akv_client *c)
+{
+    struct akv_hdr *h = c->ctx.a->hdr;
+
+    if (atomic_load(&h->h_save_running) || atomic_load(&h->h_save_req)) {
+        akv_reply_error(&c->reply, "ERR Background save already in "
+                                   "progress");
+        return false;
+    }
+    atomic_store(&h->h_save_req, 1);
+    return true;
+}
+
+void akv_bgsave_command(struct akv_client *c)
+{
+    if (c->argc > 2 || (c->argc == 2 && !akv_arg_is(c, 1, "schedule"))) {
+        akv_reply_syntax_error(c);
+        return;
+    }
+    if (request_save(c))
+        akv_reply_status(&c->reply, "Background saving started");
+}
+
+void akv_save_command(struct akv_client *c)
+{
+    struct akv_hdr *h = c->ctx.a->hdr;
+    uint32_t gen = atomic_load(&h->h_save_gen);
+
+    if (!request_save(c))
+        return;
+    while (atomic_load(&h->h_save_gen) == gen)
+        akv_futex_wait(&h->h_save_gen, gen, 100);
+    if (atomic_load(&h->h_save_status) == 0)
+        akv_reply_ok(&c->reply);
+    else
+        akv_reply_error(&c->reply, "ERR");
 }
 
 /* ------------------------------------------------------------ auth */
@@ -485,6 +526,12 @@ void akv_shutdown_command(struct akv_client *c)
             return;
         }
     }
+    for (int j = 1; j < c->argc; j++) {
+        if (akv_arg_is(c, j, "nosave"))
+            atomic_store(&c->ctx.a->hdr->h_shutdown_save, 1);
+        else if (akv_arg_is(c, j, "save"))
+            atomic_store(&c->ctx.a->hdr->h_shutdown_save, 2);
+    }
     if (sup <= 0 || kill(sup, SIGTERM) < 0) {
         akv_reply_error(&c->reply, "ERR Errors trying to SHUTDOWN. Check "
                                    "logs.");
@@ -614,15 +661,20 @@ static void info_persistence(struct akv_client *c, struct info_buf *b)
 
     infof(b, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n"
           "loading_loaded_commands:%llu\r\n"
-          "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
-          "rdb_last_save_time:%lld\r\naof_enabled:%u\r\n"
+          "rdb_changes_since_last_save:%llu\r\nrdb_bgsave_in_progress:%u\r\n"
+          "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
+          "aof_enabled:%u\r\n"
           "aof_rewrite_in_progress:%u\r\naof_rewrite_scheduled:%u\r\n"
           "aof_last_rewrite_time_sec:%lld\r\naof_current_size:%llu\r\n"
           "aof_base_size:%llu\r\n"
           "aof_buffer_length:%llu\r\naof_ring_size:%llu\r\n\r\n",
           atomic_load(&h->h_state) == AKV_STATE_LOADING,
           (unsigned long long)atomic_load(&h->h_load_keys),
-          (long long)(h->h_created_ms / 1000), atomic_load(&h->h_aof_on),
+          (unsigned long long)akv_dirty(c->ctx.a),
+          atomic_load(&h->h_save_running),
+          (long long)atomic_load(&h->h_lastsave),
+          atomic_load(&h->h_save_status) == 0 ? "ok" : "err",
+          atomic_load(&h->h_aof_on),
           atomic_load(&h->h_rewrite_running), atomic_load(&h->h_rewrite_req),
           (long long)(h->h_rewrite_last_ms ? h->h_rewrite_last_ms / 1000 : -1),
           (unsigned long long)h->h_aof_file_size,

@@ -265,7 +265,7 @@ static void test_names_and_find(void **state)
     assert_int_equal(akv_config_find("MaxMemory"),
                      akv_config_find("maxmemory"));
     assert_int_equal(akv_config_find("no-such-option"), -1);
-    assert_int_equal(akv_config_find("dbfilename"), -1); /* ignored */
+    assert_int_equal(akv_config_find("rdbcompression"), -1); /* ignored */
     assert_true(akv_config_find("save") >= 0);
     assert_true(akv_config_is_immutable((size_t)akv_config_find("port")));
     assert_false(

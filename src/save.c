@@ -1,0 +1,151 @@
+/*
+ * save.c -- point-in-time snapshots without an AOF: SAVE, BGSAVE and the
+ * `save <seconds> <changes>` rules, written by the supervisor to
+ * `dbfilename` in `dir` as the same SQLite database the AOF uses for its
+ * base (snapshot.c), by temporary file and atomic rename.
+ *
+ * Workers never write files: SAVE and BGSAVE set h_save_req and the
+ * supervisor's timer starts the save; SAVE then waits on h_save_gen.
+ * While a snapshot runs, ops on every stripe (FLUSH*, SWAPDB) wait at
+ * h_snap_mutex; single-key writes go on, each stripe being copied under
+ * its own lock.  So the file is exact per stripe and ordered for db-wide
+ * ops, but, unlike a forked RDB, not one instant for keys of different
+ * stripes written during the copy.
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clients.h"
+#include "log.h"
+#include "ring.h"
+#include "save.h"
+#include "snapshot.h"
+
+void akv_saver_init(struct akv_saver *sv, struct akv_arena *a, int slot)
+{
+    memset(sv, 0, sizeof(*sv));
+    sv->ctx.a = a;
+    sv->ctx.slot = slot;
+    sv->ctx.cs = &a->slots[slot];
+    snprintf(sv->path, sizeof(sv->path), "%s", a->hdr->h_cfg.dbfilename);
+}
+
+uint64_t akv_dirty(struct akv_arena *a)
+{
+    struct akv_slot_stats t;
+
+    akv_stats_totals(a, &t);
+    return atomic_load(&t.ss_dirty) - atomic_load(&a->hdr->h_dirty_at_save);
+}
+
+int akv_save_now(struct akv_saver *sv)
+{
+    struct akv_arena *a = sv->ctx.a;
+    struct akv_hdr *h = a->hdr;
+    struct akv_slot_stats t;
+    char tmp[1200], why[256] = "";
+    uint64_t rows;
+    int r;
+
+    akv_stats_totals(a, &t);
+    snprintf(tmp, sizeof(tmp), "temp-%d.%s", (int)getpid(), sv->path);
+    if (pthread_mutex_lock(&h->h_snap_mutex) == EOWNERDEAD)
+        pthread_mutex_consistent(&h->h_snap_mutex);
+    r = akv_snapshot_write(&sv->ctx, tmp, NULL, NULL, &rows, why,
+                           sizeof(why));
+    pthread_mutex_unlock(&h->h_snap_mutex);
+    if (r == 0 && rename(tmp, sv->path) < 0)
+        r = -errno;
+    if (r < 0) {
+        unlink(tmp);
+        akv_log(AKV_LOG_WARNING, "Failed saving the DB to %s: %s", sv->path,
+                why[0] ? why : strerror(-r));
+    } else {
+        atomic_store(&h->h_dirty_at_save, atomic_load(&t.ss_dirty));
+        atomic_store(&h->h_lastsave, akv_mstime() / 1000);
+        akv_log(AKV_LOG_NOTICE, "DB saved on disk (%llu keys in %s)",
+                (unsigned long long)rows, sv->path);
+    }
+    atomic_store(&h->h_save_status, r);
+    atomic_store(&h->h_save_running, 0);
+    akv_futex_wake(&h->h_save_gen);
+    return r;
+}
+
+static void *save_thread(void *arg)
+{
+    struct akv_saver *sv = arg;
+
+    akv_save_now(sv);
+    atomic_store(&sv->state, 2);
+    return NULL;
+}
+
+/* Whether a `save` rule ("secs changes" pairs) says it is time. */
+static bool rule_due(struct akv_arena *a)
+{
+    char rules[AKV_CFG_STR];
+    char *save = NULL, *tok;
+    int64_t since = akv_mstime() / 1000 - atomic_load(&a->hdr->h_lastsave);
+    uint64_t dirty = akv_dirty(a);
+
+    pthread_mutex_lock(&a->hdr->h_cfg_mutex);
+    snprintf(rules, sizeof(rules), "%s", a->hdr->h_cfg.save);
+    pthread_mutex_unlock(&a->hdr->h_cfg_mutex);
+    if (dirty == 0)
+        return false;
+    for (tok = strtok_r(rules, " ", &save); tok;
+         tok = strtok_r(NULL, " ", &save)) {
+        char *changes = strtok_r(NULL, " ", &save);
+        if (!changes)
+            break;
+        if (since >= atol(tok) && dirty >= (uint64_t)atoll(changes))
+            return true;
+    }
+    return false;
+}
+
+void akv_saver_tick(struct akv_saver *sv)
+{
+    struct akv_hdr *h;
+
+    if (!sv->ctx.a)
+        return;
+    h = sv->ctx.a->hdr;
+    if (atomic_load(&sv->state) == 2) {
+        pthread_join(sv->thread, NULL);
+        atomic_store(&sv->state, 0);
+        atomic_store(&h->h_save_running, 0);
+    }
+    if (atomic_load(&sv->state) != 0)
+        return;
+    if (!atomic_exchange(&h->h_save_req, 0) && !rule_due(sv->ctx.a))
+        return;
+    atomic_store(&sv->state, 1);
+    atomic_store(&h->h_save_running, 1);
+    if (pthread_create(&sv->thread, NULL, save_thread, sv) != 0) {
+        atomic_store(&sv->state, 0);
+        atomic_store(&h->h_save_running, 0);
+    }
+}
+
+int akv_save_load(struct akv_ctx *ctx, char *why, size_t whylen)
+{
+    struct akv_ctx lc = *ctx;
+    uint64_t rows;
+    int r;
+
+    if (access(ctx->a->hdr->h_cfg.dbfilename, F_OK) < 0)
+        return 0;
+    lc.replaying = true;
+    r = akv_snapshot_load(&lc, ctx->a->hdr->h_cfg.dbfilename, &rows, why,
+                          whylen);
+    ctx->seq = lc.seq; /* the slot's commit word moved on */
+    if (r == 0)
+        akv_log(AKV_LOG_NOTICE, "DB loaded from disk: %llu keys from %s",
+                (unsigned long long)rows, ctx->a->hdr->h_cfg.dbfilename);
+    return r;
+}
