@@ -525,5 +525,96 @@ def test_check_aof_tool():
         srv.remove_data()
 
 
+class SnapshotServer(AofServer):
+    """appendonly no: persistence by snapshots only."""
+
+    def _command(self):
+        cmd = ArenakvServer._command(self)
+        i = cmd.index("--dir")
+        cmd[i + 1] = self.datadir
+        return cmd + self.extra_aof
+
+
+def test_save_bgsave_and_rules_without_aof():
+    srv = SnapshotServer(extra=["--save", "1 5"])
+    srv.start()
+    try:
+        dump_file = os.path.join(srv.datadir, "dump.sqlite")
+        with RespConn(srv.port) as c:
+            c.command(b"SET", b"s1", b"one")
+            check_eq(c.command(b"SAVE"), b"+OK\r\n", "SAVE")
+            check(os.path.exists(dump_file), "SAVE wrote dump.sqlite")
+            last = int(c.command(b"LASTSAVE")[1:-2])
+            check(abs(last - time.time()) < 5, "LASTSAVE is now")
+            c.command(b"SET", b"s2", b"two", b"EX", b"5000")
+            check_eq(c.command(b"BGSAVE"),
+                     b"+Background saving started\r\n", "BGSAVE")
+            deadline = time.monotonic() + LONG
+            while info_field(srv.port, "rdb_changes_since_last_save") != "0":
+                check(time.monotonic() < deadline, "BGSAVE finished")
+                time.sleep(0.05)
+            # The rule "1 5": five changes and a second later, a save.
+            for i in range(5):
+                c.command(b"SET", b"r%d" % i, b"x")
+            while info_field(srv.port, "rdb_changes_since_last_save") != "0":
+                check(time.monotonic() < deadline, "save rule fired")
+                time.sleep(0.05)
+        p = subprocess.run(["sqlite3", dump_file, "select count(*) from keys"],
+                           stdout=subprocess.PIPE, timeout=LONG)
+        check_eq(int(p.stdout), 7, "rows in the snapshot")
+        srv.crash(reboot=True)
+        srv.restart()
+        with RespConn(srv.port) as c:
+            check_eq(c.command(b"GET", b"s2"), b"$3\r\ntwo\r\n",
+                     "reloaded from the snapshot")
+            ttl = int(c.command(b"TTL", b"s2")[1:-2])
+            check(4900 < ttl <= 5000, "TTL kept: %d" % ttl)
+            c.command(b"SET", b"late", b"1")
+        # SHUTDOWN (SIGTERM) saves pending changes, as redis-server does.
+        srv.proc.send_signal(signal.SIGTERM)
+        srv.proc.wait(LONG)
+        os.unlink(srv.arena)
+        srv.restart()
+        with RespConn(srv.port) as c:
+            check_eq(c.command(b"GET", b"late"), b"$1\r\n1\r\n",
+                     "saved at shutdown")
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
+def test_shutdown_signals_only_its_workers():
+    """A supervisor in a shell pipeline must not signal its neighbours."""
+    port = akvtest.free_port()
+    arena = "/dev/shm/arenakv-pipe-%d" % os.getpid()
+    sh = subprocess.Popen(
+        ["sh", "-c", "%s --port %d --arena %s --dir /tmp --save '' | cat >"
+         " /dev/null; echo cat-exit-$?" % (akvtest.arenakv_binary(), port,
+                                            arena)],
+        stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + LONG
+        while True:
+            try:
+                with RespConn(port, timeout=1) as c:
+                    c.command(b"PING")
+                break
+            except OSError:
+                check(time.monotonic() < deadline, "server started")
+                time.sleep(0.05)
+        with RespConn(port) as c:
+            c.send_command(b"SHUTDOWN")
+            c.wait_closed(LONG)
+        out = sh.communicate(timeout=LONG)[0]
+        check_eq(out.strip(), b"cat-exit-0", "the pipeline's cat survived")
+    finally:
+        if sh.poll() is None:
+            os.killpg(sh.pid, signal.SIGKILL)
+        try:
+            os.unlink(arena)
+        except OSError:
+            pass
+
+
 if __name__ == "__main__":
     akvtest.main(globals(), script_timeout=600)
