@@ -380,6 +380,7 @@ struct loader {
     struct akv_client c;
     char *base;
     size_t size;
+    uint64_t done_before; /* bytes of the files loaded before this one */
 };
 
 static void run_loaded(struct loader *ld, struct akv_parser *p)
@@ -440,6 +441,9 @@ static size_t replay_range(struct loader *ld, size_t from, size_t to,
             *status = -1;
             break;
         }
+        if (((pos - from) & 0xffff) < p.used)
+            atomic_store(&ld->c.ctx.a->hdr->h_load_done,
+                         ld->done_before + pos);
         if (r == AKV_PARSE_DONE && p.argc == 1 &&
             akv_strcaseeq(p.argv[0], p.argl[0], "multi")) {
             *in_multi = true;
@@ -498,9 +502,34 @@ static int load_incr(struct akv_aof *aof, struct loader *ld, const char *path,
             status = -1;
     }
     close(fd);
+    ld->done_before += (uint64_t)st.st_size;
+    atomic_store(&aof->ctx.a->hdr->h_load_done, ld->done_before);
     if (last)
         aof->ctx.a->hdr->h_aof_file_size = good;
     return status < 0 ? -EINVAL : 0;
+}
+
+/* INFO's loading_total_bytes: every file the load will read. */
+static void load_total(struct akv_aof *aof)
+{
+    struct akv_hdr *h = aof->ctx.a->hdr;
+    char path[1100];
+    struct stat st;
+    uint64_t total = 0;
+
+    if (aof->man.base[0]) {
+        akv_aof_path(aof, aof->man.base, path, sizeof(path));
+        if (stat(path, &st) == 0)
+            total += (uint64_t)st.st_size;
+    }
+    for (int i = 0; i <= aof->cur; i++) {
+        akv_aof_path(aof, aof->man.incr[i], path, sizeof(path));
+        if (stat(path, &st) == 0)
+            total += (uint64_t)st.st_size;
+    }
+    atomic_store(&h->h_load_total, total);
+    atomic_store(&h->h_load_done, 0);
+    atomic_store(&h->h_load_start, akv_mstime() / 1000);
 }
 
 int akv_aof_load(struct akv_aof *aof, struct akv_ctx *ctx, char *why,
@@ -511,16 +540,20 @@ int akv_aof_load(struct akv_aof *aof, struct akv_ctx *ctx, char *why,
     uint64_t rows;
     int r = 0;
 
-    memset(&ld.c, 0, sizeof(ld.c));
+    memset(&ld, 0, sizeof(ld));
     ld.c.ctx = *ctx;
     ld.c.ctx.replaying = true;
     ld.c.authed = true;
     ld.c.fd_in = ld.c.fd_out = -1;
     akv_reply_init(&ld.c.reply);
     akv_op_init(&ld.c.op, &ld.c.ctx);
+    load_total(aof);
     if (aof->man.base[0]) {
+        struct stat st;
         akv_aof_path(aof, aof->man.base, path, sizeof(path));
         r = akv_snapshot_load(&ld.c.ctx, path, &rows, why, whylen);
+        if (stat(path, &st) == 0)
+            ld.done_before = (uint64_t)st.st_size;
         if (r == 0)
             akv_log(AKV_LOG_NOTICE, "Loaded %llu keys from the base %s",
                     (unsigned long long)rows, path);

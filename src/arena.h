@@ -247,6 +247,9 @@ struct akv_hdr {
     _Atomic uint64_t h_next_client_id;
     _Atomic uint64_t h_used;      /* sum of s_used over stripes */
     _Atomic uint64_t h_load_keys; /* keys loaded so far while LOADING */
+    _Atomic uint64_t h_load_total; /* bytes of the files being loaded */
+    _Atomic uint64_t h_load_done;  /* ... of which loaded */
+    _Atomic int64_t h_load_start;  /* Unix s the load began */
     uint8_t h_dbmap[AKV_MAX_DBS]; /* logical db -> physical db */
 
     pthread_mutex_t h_pg_mutex;   /* page allocator */

@@ -53,6 +53,8 @@ struct supervisor {
     bool created;      /* the arena is new: the dataset must be loaded */
     struct akv_aof aof;
     struct akv_saver saver;
+    pthread_t loader;
+    _Atomic int loaded;   /* 1: dataset loaded, AOF running; -1: failed */
 };
 
 static void usage(FILE *f)
@@ -363,8 +365,10 @@ static void periodic(struct supervisor *s)
 {
     int n = akv_reap_dead_slots(&s->ctx);
 
-    akv_aof_rewrite_tick(&s->aof);
-    akv_saver_tick(&s->saver);
+    if (atomic_load(&s->loaded) == 1) {
+        akv_aof_rewrite_tick(&s->aof);
+        akv_saver_tick(&s->saver);
+    }
     if (n)
         akv_log(AKV_LOG_VERBOSE, "Reaped %d dead client slot(s)", n);
 }
@@ -564,6 +568,31 @@ static int parse_args(struct supervisor *s, int argc, char **argv)
     return 0;
 }
 
+/* Runs beside the accept loop, so that clients of a new arena get
+ * -LOADING (as from redis-server) instead of waiting in the backlog. */
+static void *load_dataset(void *arg)
+{
+    struct supervisor *s = arg;
+    const char *hold = getenv("ARENAKV_LOAD_HOLD");
+
+    /* Test hook: the load waits while this file exists, so that tests can
+     * observe the LOADING state without depending on timing. */
+    while (hold && *hold && access(hold, F_OK) == 0)
+        usleep(10000);
+    if (start_aof(s) < 0) {
+        atomic_store(&s->loaded, -1);
+        kill(getpid(), SIGTERM);
+        return NULL;
+    }
+    atomic_store(&s->arena.hdr->h_state, AKV_STATE_READY);
+    atomic_store(&s->loaded, 1);
+    akv_log(AKV_LOG_NOTICE, "Ready to accept connections%s%lld",
+            s->cfg.port ? " on port " : " (no TCP port; socket activation)",
+            s->cfg.port ? (long long)s->cfg.port : 0LL);
+    sd_notify(0, "READY=1\nSTATUS=Ready to accept connections");
+    return NULL;
+}
+
 static int start(struct supervisor *s)
 {
     if (s->cfg.dir[0] && chdir(s->cfg.dir) < 0) {
@@ -587,9 +616,11 @@ static int start(struct supervisor *s)
     akv_saver_init(&s->saver, &s->arena, s->ctx.slot);
     if (!atomic_load(&s->arena.hdr->h_lastsave))
         atomic_store(&s->arena.hdr->h_lastsave, akv_mstime() / 1000);
-    if (start_aof(s) < 0)
+    if (open_listeners(s) < 0)
         return -1;
-    return open_listeners(s);
+    if (pthread_create(&s->loader, NULL, load_dataset, s) != 0)
+        return -1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -620,20 +651,21 @@ int main(int argc, char **argv)
         return 1;
     }
     write_pidfile(&s);
-    atomic_store(&s.arena.hdr->h_state, AKV_STATE_READY);
-    akv_log(AKV_LOG_NOTICE, "Ready to accept connections%s%lld",
-            s.cfg.port ? " on port " : " (no TCP port; socket activation)",
-            s.cfg.port ? (long long)s.cfg.port : 0LL);
-    sd_notify(0, "READY=1\nSTATUS=Ready to accept connections");
     serve(&s);
     sd_notify(0, "STOPPING=1");
     close_listeners(&s);
     stop_workers(&s);
-    finish_saving(&s);
+    pthread_join(s.loader, NULL);
+    if (atomic_load(&s.loaded) == 1) /* never save a partial dataset */
+        finish_saving(&s);
     akv_aof_stop(&s.aof);
     akv_slot_release(&s.arena, s.ctx.slot);
     if (s.cfg.pidfile[0])
         unlink(s.cfg.pidfile);
+    if (atomic_load(&s.loaded) < 0) {
+        akv_log(AKV_LOG_WARNING, "The dataset could not be loaded; exiting");
+        return 1;
+    }
     akv_log(AKV_LOG_WARNING, "arenakv is now ready to exit, bye bye...");
     return 0;
 }

@@ -654,13 +654,37 @@ static void info_memory(struct akv_client *c, struct info_buf *b)
           (unsigned long long)h->h_size, h->h_pg_inuse);
 }
 
+/* The loading fields, with Redis's names. */
+static void info_loading(struct akv_client *c, struct info_buf *b)
+{
+    struct akv_hdr *h = c->ctx.a->hdr;
+    bool loading = atomic_load(&h->h_state) == AKV_STATE_LOADING;
+    uint64_t total = atomic_load(&h->h_load_total);
+    uint64_t done = atomic_load(&h->h_load_done);
+    int64_t start = atomic_load(&h->h_load_start);
+    int64_t elapsed = akv_mstime() / 1000 - start;
+    double perc = total ? (double)done * 100 / (double)total : 0;
+    long long eta = done && elapsed > 0
+                        ? (long long)((double)(total - done) * elapsed / done)
+                        : 1;
+
+    infof(b, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n",
+          loading);
+    if (loading)
+        infof(b, "loading_start_time:%lld\r\nloading_total_bytes:%llu\r\n"
+              "loading_rdb_used_mem:0\r\nloading_loaded_bytes:%llu\r\n"
+              "loading_loaded_perc:%.2f\r\nloading_eta_seconds:%lld\r\n",
+              (long long)start, (unsigned long long)total,
+              (unsigned long long)done, perc, eta);
+}
+
 static void info_persistence(struct akv_client *c, struct info_buf *b)
 {
     struct akv_hdr *h = c->ctx.a->hdr;
     uint64_t head = atomic_load(&h->h_ring_head);
 
-    infof(b, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n"
-          "loading_loaded_commands:%llu\r\n"
+    info_loading(c, b);
+    infof(b, "loading_loaded_commands:%llu\r\n"
           "rdb_changes_since_last_save:%llu\r\nrdb_bgsave_in_progress:%u\r\n"
           "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
           "aof_enabled:%u\r\n"
@@ -668,7 +692,6 @@ static void info_persistence(struct akv_client *c, struct info_buf *b)
           "aof_last_rewrite_time_sec:%lld\r\naof_current_size:%llu\r\n"
           "aof_base_size:%llu\r\n"
           "aof_buffer_length:%llu\r\naof_ring_size:%llu\r\n\r\n",
-          atomic_load(&h->h_state) == AKV_STATE_LOADING,
           (unsigned long long)atomic_load(&h->h_load_keys),
           (unsigned long long)akv_dirty(c->ctx.a),
           atomic_load(&h->h_save_running),
