@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "aof.h"
+#include "aof_check.h"
 #include "clients.h"
 #include "log.h"
 #include "ring.h"
@@ -269,28 +270,28 @@ static void manifest_path(const struct akv_aof *aof, char *buf, size_t len)
     snprintf(buf, len, "%s/%s.manifest", aof->dir, aof->name);
 }
 
+/* Read the manifest with the checker's strict parser (aof_check.c). */
 static int manifest_read(struct akv_aof *aof, struct akv_manifest *m)
 {
-    char path[1100], line[600], name[300], type[8];
-    FILE *f;
-    int seq;
+    struct akv_aof_manifest parsed;
+    char path[1100], err[256];
+    int r;
 
     memset(m, 0, sizeof(*m));
     manifest_path(aof, path, sizeof(path));
-    if (!(f = fopen(path, "r")))
-        return -errno;
-    while (fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "file %299s seq %d type %7s", name, &seq, type) != 3)
-            continue;
-        if (type[0] == 'b') {
-            snprintf(m->base, sizeof(m->base), "%s", name);
-            m->base_seq = seq;
-        } else if (type[0] == 'i' && m->nincr < AKV_AOF_MAX_INCR) {
-            snprintf(m->incr[m->nincr], sizeof(m->incr[0]), "%s", name);
-            m->incr_seq[m->nincr++] = seq;
+    if ((r = akv_aof_manifest_load(path, &parsed, err, sizeof(err))) < 0)
+        return r;
+    for (size_t i = 0; i < parsed.nfiles; i++) {
+        const struct akv_aof_manifest_file *f = &parsed.files[i];
+        if (f->type == 'b') {
+            snprintf(m->base, sizeof(m->base), "%s", f->name);
+            m->base_seq = (int)f->seq;
+        } else if (f->type == 'i' && m->nincr < AKV_AOF_MAX_INCR) {
+            snprintf(m->incr[m->nincr], sizeof(m->incr[0]), "%s", f->name);
+            m->incr_seq[m->nincr++] = (int)f->seq;
         }
     }
-    fclose(f);
+    akv_aof_manifest_free(&parsed);
     return m->nincr ? 0 : -EINVAL;
 }
 
@@ -336,6 +337,7 @@ int akv_aof_open(struct akv_aof *aof, struct akv_arena *a, int slot,
 {
     const struct akv_config *cfg = &a->hdr->h_cfg;
     uint32_t seq = atomic_load(&a->hdr->h_aof_incr_seq);
+    int r;
 
     memset(aof, 0, sizeof(*aof));
     aof->ctx.a = a;
@@ -349,7 +351,12 @@ int akv_aof_open(struct akv_aof *aof, struct akv_arena *a, int slot,
         *why = "cannot create the AOF directory";
         return -errno;
     }
-    if (manifest_read(aof, &aof->man) < 0) {
+    r = manifest_read(aof, &aof->man);
+    if (r < 0 && r != -ENOENT) {
+        *why = "the AOF manifest is unreadable (fix or move it)";
+        return -EINVAL;
+    }
+    if (r == -ENOENT) {
         memset(&aof->man, 0, sizeof(aof->man));
         snprintf(aof->man.incr[0], sizeof(aof->man.incr[0]),
                  "%s.1.incr.aof", aof->name);

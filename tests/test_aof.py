@@ -160,11 +160,9 @@ def test_reboot_replays_the_same_dataset():
         srv.remove_data()
 
 
-def test_always_loses_no_acknowledged_write():
-    """appendfsync always: a write is acknowledged only once on disk, so a
-    crash of everything plus a reboot keeps every acknowledged write."""
-    srv = AofServer(fsync="always")
-    srv.start()
+def ledger_writers(srv, prefix, n):
+    """n threads writing fresh keys; acked maps (thread, i) to the time
+    the write was acknowledged.  Returns (acked, stop, threads)."""
     acked = {}
     stop = threading.Event()
 
@@ -173,18 +171,37 @@ def test_always_loses_no_acknowledged_write():
             with RespConn(srv.port, timeout=LONG) as c:
                 i = 0
                 while not stop.is_set():
-                    if c.command(b"SET", b"w%d:%d" % (idx, i),
+                    if c.command(b"SET", b"%s%d:%d" % (prefix, idx, i),
                                  b"%d" % i) == b"+OK\r\n":
-                        acked[(idx, i)] = True
+                        acked[(idx, i)] = time.monotonic()
                     i += 1
         except (ConnectionClosed, OSError):
             pass
 
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    return acked, stop, threads
+
+
+def missing_keys(srv, prefix, acked):
+    """The acknowledged writes that are not in the dataset."""
+    keys = list(acked)
+    with RespConn(srv.port, timeout=LONG) as c:
+        for k in keys:
+            c.send_command(b"GET", b"%s%d:%d" % ((prefix,) + k))
+        replies = c.read_replies(len(keys))
+    return [k for k, r in zip(keys, replies)
+            if r != b"$%d\r\n%d\r\n" % (len(b"%d" % k[1]), k[1])]
+
+
+def test_always_loses_no_acknowledged_write():
+    """appendfsync always: a write is acknowledged only once on disk, so a
+    crash of everything plus a reboot keeps every acknowledged write."""
+    srv = AofServer(fsync="always")
+    srv.start()
+    acked, stop, threads = ledger_writers(srv, b"w", 6)
     try:
-        threads = [threading.Thread(target=writer, args=(i,))
-                   for i in range(6)]
-        for t in threads:
-            t.start()
         time.sleep(1.5)
         srv.crash(reboot=True)
         stop.set()
@@ -192,13 +209,11 @@ def test_always_loses_no_acknowledged_write():
             t.join(LONG)
         check(len(acked) > 100, "writes were acknowledged (%d)" % len(acked))
         srv.restart()
-        with RespConn(srv.port, timeout=LONG) as c:
-            missing = [k for k in acked
-                       if c.command(b"GET", b"w%d:%d" % k) !=
-                       b"$%d\r\n%d\r\n" % (len(b"%d" % k[1]), k[1])]
+        missing = missing_keys(srv, b"w", acked)
         check(not missing, "%d acknowledged writes lost, e.g. %r" %
               (len(missing), missing[:3]))
     finally:
+        stop.set()
         srv.stop()
         srv.remove_data()
 
@@ -680,26 +695,8 @@ def test_everysec_loss_is_bounded():
     the last two seconds before the crash."""
     srv = AofServer(fsync="everysec")
     srv.start()
-    acked = {}
-    stop = threading.Event()
-
-    def writer(idx):
-        try:
-            with RespConn(srv.port, timeout=LONG) as c:
-                i = 0
-                while not stop.is_set():
-                    if c.command(b"SET", b"e%d:%d" % (idx, i),
-                                 b"1") == b"+OK\r\n":
-                        acked[(idx, i)] = time.monotonic()
-                    i += 1
-        except (ConnectionClosed, OSError):
-            pass
-
+    acked, stop, threads = ledger_writers(srv, b"e", 4)
     try:
-        threads = [threading.Thread(target=writer, args=(i,))
-                   for i in range(4)]
-        for t in threads:
-            t.start()
         time.sleep(3.0)
         crash_at = time.monotonic()
         srv.crash(reboot=True)
@@ -707,12 +704,7 @@ def test_everysec_loss_is_bounded():
         for t in threads:
             t.join(LONG)
         srv.restart()
-        keys = list(acked)
-        with RespConn(srv.port, timeout=LONG) as c:
-            for k in keys:
-                c.send_command(b"EXISTS", b"e%d:%d" % k)
-            replies = c.read_replies(len(keys))
-        lost = [k for k, r in zip(keys, replies) if r != b":1\r\n"]
+        lost = missing_keys(srv, b"e", acked)
         old = [k for k in lost if crash_at - acked[k] > 2.0]
         check(not old, "%d writes acknowledged over 2 s before the crash "
               "were lost" % len(old))
