@@ -183,7 +183,7 @@ static const struct option options[] = {
     STR("logfile", IMM, logfile, ""),
     STR("pidfile", IMM, pidfile, ""),
     STR("requirepass", 0, requirepass, ""),
-    BOOL("appendonly", IMM, appendonly, 0),
+    BOOL("appendonly", 0, appendonly, 0),
     ENUM("appendfsync", 0, appendfsync, fsync_names, AKV_FSYNC_EVERYSEC),
     {.name = "appendfilename", .type = OPT_STRING, .flags = IMM,
      .off = FIELD(appendfilename), .cap = FIELD_CAP(appendfilename),

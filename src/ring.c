@@ -106,6 +106,13 @@ uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
         if (head + fill + need - atomic_load(&h->h_ring_tail) <=
             h->h_ring_size)
             break;
+        if (!atomic_load(&h->h_aof_on)) {
+            /* The AOF was switched off: nobody drains, nothing to keep. */
+            atomic_store(&h->h_ring_written, head);
+            atomic_store(&h->h_ring_durable, head);
+            atomic_store(&h->h_ring_tail, head);
+            continue;
+        }
         /* Full: wait for the drainer without holding the mutex. */
         pthread_mutex_unlock(&h->h_ring_mutex);
         akv_futex_wake(&h->h_ring_kick);
@@ -163,7 +170,8 @@ void akv_ring_wait_durable(struct akv_arena *a, uint64_t end)
 {
     struct akv_hdr *h = a->hdr;
 
-    while (atomic_load(&h->h_ring_durable) < end) {
+    while (atomic_load(&h->h_ring_durable) < end &&
+           atomic_load(&h->h_aof_on)) {
         uint32_t progress = atomic_load(&h->h_ring_progress);
         if (atomic_load(&h->h_ring_durable) >= end)
             break;

@@ -361,11 +361,41 @@ static void reap_children(struct supervisor *s)
     }
 }
 
+/* CONFIG SET appendonly: start logging (and rewrite at once, so the base
+ * holds the keys written before), or stop after draining what is logged. */
+static void follow_appendonly(struct supervisor *s)
+{
+    struct akv_hdr *h = s->arena.hdr;
+    const char *why = "";
+
+    if (h->h_cfg.appendonly && !s->aof.running) {
+        uint64_t head = atomic_load(&h->h_ring_head);
+        atomic_store(&h->h_ring_written, head); /* nothing older counts */
+        atomic_store(&h->h_ring_durable, head);
+        atomic_store(&h->h_ring_tail, head);
+        if (akv_aof_open(&s->aof, &s->arena, s->ctx.slot, &why) < 0 ||
+            akv_aof_start(&s->aof) < 0) {
+            akv_log(AKV_LOG_WARNING, "Cannot turn the AOF on: %s", why);
+            h->h_cfg.appendonly = 0;
+            return;
+        }
+        akv_log(AKV_LOG_NOTICE, "AOF turned on; rewriting it to capture the "
+                "existing keys");
+        akv_aof_rewrite_start(&s->aof);
+    } else if (!h->h_cfg.appendonly && s->aof.running &&
+               !atomic_load(&s->aof.rewriting)) {
+        atomic_store(&h->h_aof_on, 0);
+        akv_aof_stop(&s->aof);
+        akv_log(AKV_LOG_NOTICE, "AOF turned off");
+    }
+}
+
 static void periodic(struct supervisor *s)
 {
     int n = akv_reap_dead_slots(&s->ctx);
 
     if (atomic_load(&s->loaded) == 1) {
+        follow_appendonly(s);
         akv_aof_rewrite_tick(&s->aof);
         akv_saver_tick(&s->saver);
     }

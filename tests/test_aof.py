@@ -46,8 +46,17 @@ class AofServer(ArenakvServer):
 
     @property
     def incr_file(self):
-        return os.path.join(self.datadir, "appendonlydir",
-                            "appendonly.aof.1.incr.aof")
+        """The incremental file being written: the manifest's last one."""
+        d = os.path.join(self.datadir, "appendonlydir")
+        name = "appendonly.aof.1.incr.aof"
+        try:
+            with open(os.path.join(d, "appendonly.aof.manifest")) as f:
+                for line in f:
+                    if line.split()[-1:] == ["i"]:
+                        name = line.split()[1]
+        except OSError:
+            pass
+        return os.path.join(d, name)
 
     def crash(self, reboot):
         """SIGKILL the supervisor and all its workers; with reboot, the
@@ -739,6 +748,43 @@ def test_replay_of_the_differential_stream():
         check(not bad, "%d keys differ after replay, e.g. %r" %
               (len(bad), bad[:3]))
         check(len(before) > 5, "the stream left keys (%d)" % len(before))
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
+def test_config_set_appendonly_live():
+    """Turning the AOF on at run time rewrites it at once, so keys written
+    before are in it; turning it off stops logging."""
+    srv = SnapshotServer(extra=["--save", ""])
+    srv.start()
+    try:
+        workload(srv.port, 11, 500)
+        with RespConn(srv.port) as c:
+            check_eq(c.command(b"CONFIG", b"SET", b"appendonly", b"yes"),
+                     b"+OK\r\n", "CONFIG SET appendonly yes")
+        wait_rewrite_done(srv.port)
+        workload(srv.port, 12, 300)
+        before = dump(srv.port)
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        srv.extra_aof = ["--appendonly", "yes"]
+        srv.restart()
+        after = dump(srv.port)
+        bad = [k for k in set(before) | set(after)
+               if before.get(k) != after.get(k)]
+        check(not bad, "%d keys differ, e.g. %r" % (len(bad), bad[:3]))
+        with RespConn(srv.port) as c:
+            c.command(b"CONFIG", b"SET", b"appendonly", b"no")
+            deadline = time.monotonic() + LONG
+            while info_field(srv.port, "aof_enabled") != "0":
+                check(time.monotonic() < deadline, "AOF turned off")
+                time.sleep(0.05)
+            size = os.path.getsize(srv.incr_file)
+            c.command(b"SET", b"unlogged", b"1")
+            time.sleep(0.3)
+            check_eq(os.path.getsize(srv.incr_file), size,
+                     "no logging after appendonly no")
     finally:
         srv.stop()
         srv.remove_data()
