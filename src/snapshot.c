@@ -226,9 +226,11 @@ int akv_snapshot_load(struct akv_ctx *ctx, const char *path, uint64_t *rows,
         }
         if (x && x <= akv_mstime())
             continue;
-        r = load_row(ctx, &op, ldb, sqlite3_column_blob(sel, 1),
-                     (size_t)sqlite3_column_bytes(sel, 1),
-                     sqlite3_column_blob(sel, 2),
+        const void *k = sqlite3_column_blob(sel, 1);
+        const void *v = sqlite3_column_blob(sel, 2);
+        /* SQLite gives NULL for an empty blob. */
+        r = load_row(ctx, &op, ldb, k ? k : "",
+                     (size_t)sqlite3_column_bytes(sel, 1), v ? v : "",
                      (size_t)sqlite3_column_bytes(sel, 2), x);
         if (r < 0) {
             snprintf(why, whylen, "%s: no room for the dataset (%s)", path,
