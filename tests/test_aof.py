@@ -790,5 +790,30 @@ def test_config_set_appendonly_live():
         srv.remove_data()
 
 
+def test_write_larger_than_the_ring_is_refused_whole():
+    """A write whose record cannot fit the ring is refused with a clear
+    error and does not happen; the arena and the AOF still agree."""
+    srv = AofServer(extra=["--aof-ring-size", "1mb"])
+    srv.start()
+    try:
+        with RespConn(srv.port) as c:
+            c.command(b"SET", b"big", b"old")
+            got = c.command(b"SET", b"big", b"x" * 700000)
+            check(got.startswith(b"-ERR the write is too large for the AOF "
+                                 b"ring"), "oversized SET: %r" % got[:80])
+            check_eq(c.command(b"GET", b"big"), b"$3\r\nold\r\n",
+                     "the refused SET did not happen")
+            check_eq(c.command(b"SET", b"ok", b"y" * 200000), b"+OK\r\n",
+                     "a write that fits")
+        before = dump(srv.port)
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        srv.restart()
+        check_eq(dump(srv.port), before, "dataset after replay")
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
 if __name__ == "__main__":
     akvtest.main(globals(), script_timeout=600)
