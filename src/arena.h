@@ -226,6 +226,8 @@ struct akv_stats {
     _Atomic uint64_t st_expired;
     _Atomic uint64_t st_evicted;
     _Atomic uint64_t st_repairs;
+    _Atomic uint64_t st_expire_cap;      /* expire cycles that hit the cap */
+    _Atomic uint64_t st_stale_perc_x100; /* expired share, last cycle */
     _Atomic uint64_t st_reaped;
     _Atomic uint64_t st_proto_errors;
 };

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "clients.h"
+#include "evict.h"
 #include "pages.h"
 #include "server.h"
 #include "util.h"
@@ -354,8 +355,7 @@ int akv_lock_all(struct akv_client *c)
 
 static void touch(struct akv_client *c, struct akv_entry *e)
 {
-    atomic_store_explicit(&e->e_atime, akv_clock(c->ctx.a),
-                          memory_order_relaxed);
+    akv_touch(c->ctx.a, e);
 }
 
 struct akv_entry *akv_find_read(struct akv_client *c, int i)
@@ -399,8 +399,16 @@ struct akv_entry *akv_put_string_room(struct akv_client *c, const char *key,
                                       struct akv_entry *old, int64_t expire)
 {
     struct akv_entry *e;
+    size_t bytes = akv_chunk_class_size(sizeof(*e) + klen + room);
 
-    if (!akv_op_room(&c->op, akv_chunk_class_size(sizeof(*e) + klen + room))) {
+    /* Other workers may have filled what make_room() freed: evict more,
+     * from stripes this op does not hold (only tried, never waited for). */
+    if (!akv_op_room(&c->op, bytes) &&
+        c->ctx.a->hdr->h_cfg.maxmemory_policy != AKV_MM_NOEVICTION)
+        akv_evict_until(&c->ctx, &c->evict_op,
+                        (uint64_t)c->ctx.a->hdr->h_cfg.maxmemory - bytes,
+                        c->op.locked);
+    if (!akv_op_room(&c->op, bytes)) {
         akv_op_abort(&c->op);
         akv_reply_oom(c);
         return NULL;
@@ -480,6 +488,26 @@ static const struct akv_command *resolve(struct akv_client *c)
     return sub;
 }
 
+/* Before a write that may grow the dataset: evict (per maxmemory-policy)
+ * until what it brings fits under maxmemory.  Its size is estimated by
+ * its arguments, which hold the data it stores. */
+static bool make_room(struct akv_client *c)
+{
+    struct akv_hdr *h = c->ctx.a->hdr;
+    uint64_t max = (uint64_t)h->h_cfg.maxmemory, need = 0;
+
+    for (int i = 1; i < c->argc; i++)
+        need += c->argl[i] + sizeof(struct akv_entry);
+    if (atomic_load_explicit(&h->h_used, memory_order_relaxed) + need <= max)
+        return true;
+    /* Success means eviction reached its target; other workers' writes
+     * may since have used the room, which the write's own room check
+     * (akv_put_string_room) settles. */
+    return akv_evict_until(&c->ctx, &c->evict_op,
+                           need < max ? max - need : 0, 0) == 0 ||
+           atomic_load(&h->h_used) <= max;
+}
+
 static bool allowed_now(struct akv_client *c, const struct akv_command *cmd)
 {
     struct akv_hdr *h = c->ctx.a->hdr;
@@ -502,8 +530,7 @@ static bool allowed_now(struct akv_client *c, const struct akv_command *cmd)
         }
     }
     if ((cmd->flags & AKV_CMD_DENYOOM) && h->h_cfg.maxmemory > 0 &&
-        atomic_load_explicit(&h->h_used, memory_order_relaxed) >
-            (uint64_t)h->h_cfg.maxmemory) {
+        !make_room(c)) {
         akv_reply_oom(c);
         return false;
     }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "clients.h"
+#include "evict.h"
 #include "keyspace.h"
 #include "pages.h"
 #include "util.h"
@@ -184,7 +185,8 @@ struct akv_entry *akv_op_new_room(struct akv_op *op, int ldb,
     e->e_klen = (uint32_t)klen;
     e->e_vlen = (uint32_t)vlen;
     atomic_store_explicit(&e->e_expire, expire, memory_order_relaxed);
-    atomic_store_explicit(&e->e_atime, akv_clock(a), memory_order_relaxed);
+    atomic_store_explicit(&e->e_atime, akv_initial_atime(a),
+                          memory_order_relaxed);
     e->e_type = AKV_TYPE_STRING;
     e->e_db = akv_pdb(a, ldb);
     memcpy(e->e_data, key, klen);
@@ -207,6 +209,14 @@ void akv_op_del(struct akv_op *op, struct akv_entry *e)
     }
     if (!staged_old(op, e))
         stage(op, e, akv_entry_stripe(e), AKV_CHUNK_OLD, false);
+}
+
+void akv_op_expire_entry(struct akv_op *op, struct akv_entry *e)
+{
+    if (staged_old(op, e))
+        return;
+    stage(op, e, akv_entry_stripe(e), AKV_CHUNK_OLD, true);
+    op->expired++;
 }
 
 void akv_op_set_expire(struct akv_op *op, struct akv_entry *e,

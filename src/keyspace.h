@@ -65,6 +65,8 @@ static inline int akv_stripe_of(uint32_t hash)
 /* Lock stripe si; repairs it first if its last holder died.  Returns 0, or
  * -ENOTRECOVERABLE if the arena had to be poisoned. */
 int akv_stripe_lock(struct akv_ctx *ctx, int si);
+/* The same without waiting: 0, or -EBUSY when a live process holds it. */
+int akv_stripe_trylock(struct akv_ctx *ctx, int si);
 void akv_stripe_unlock(struct akv_ctx *ctx, int si);
 
 /* Repair stripe si (caller holds its lock, taken with EOWNERDEAD). */
@@ -110,6 +112,8 @@ struct akv_entry *akv_op_new_room(struct akv_op *op, int ldb,
                                   size_t room, int64_t expire);
 /* Stage the removal of a found entry. */
 void akv_op_del(struct akv_op *op, struct akv_entry *e);
+/* Stage the removal of an expired entry (counted as expired). */
+void akv_op_expire_entry(struct akv_op *op, struct akv_entry *e);
 /* Stage an expiry change of a found entry (0 = persist). */
 void akv_op_set_expire(struct akv_op *op, struct akv_entry *e,
                        int64_t expire);

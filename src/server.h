@@ -17,6 +17,7 @@ struct akv_command;
 struct akv_client {
     struct akv_ctx ctx;
     struct akv_op op;
+    struct akv_op evict_op;   /* scratch for evictions during `op` */
     struct akv_reply reply;
     struct akv_parser parser;
     int fd_in, fd_out;

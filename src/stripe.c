@@ -186,6 +186,22 @@ locked:
     return 0;
 }
 
+int akv_stripe_trylock(struct akv_ctx *ctx, int si)
+{
+    struct akv_arena *a = ctx->a;
+    struct akv_stripe *s = &a->stripes[si];
+    int r = pthread_mutex_trylock(&s->s_mutex);
+
+    if (r == EOWNERDEAD) {
+        akv_stripe_repair_locked(a, si);
+        pthread_mutex_consistent(&s->s_mutex);
+        r = 0;
+    }
+    if (r == 0)
+        akv_table_rehash_step_locked(a, si, 1);
+    return -r;
+}
+
 void akv_stripe_unlock(struct akv_ctx *ctx, int si)
 {
     pthread_mutex_unlock(&ctx->a->stripes[si].s_mutex);

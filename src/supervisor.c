@@ -30,6 +30,7 @@
 
 #include "aof.h"
 #include "clients.h"
+#include "expire.h"
 #include "fault.h"
 #include "keyspace.h"
 #include "log.h"
@@ -53,6 +54,7 @@ struct supervisor {
     bool created;      /* the arena is new: the dataset must be loaded */
     struct akv_aof aof;
     struct akv_saver saver;
+    struct akv_expirer expirer;
     pthread_t loader;
     _Atomic int loaded;   /* 1: dataset loaded, AOF running; -1: failed */
 };
@@ -395,6 +397,9 @@ static void periodic(struct supervisor *s)
     int n = akv_reap_dead_slots(&s->ctx);
 
     if (atomic_load(&s->loaded) == 1) {
+        /* 25% of a timer period, as Redis's slow expire cycle. */
+        akv_active_expire_cycle(&s->ctx, &s->expirer,
+                                250000 / AKV_MAX(s->arena.hdr->h_cfg.hz, 1));
         follow_appendonly(s);
         akv_aof_rewrite_tick(&s->aof);
         akv_saver_tick(&s->saver);

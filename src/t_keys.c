@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "evict.h"
 #include "pages.h"
 #include "server.h"
 #include "util.h"
@@ -366,7 +367,7 @@ void akv_object_freq_command(struct akv_client *c)
 
     if (!e)
         return;
-    f = e->e_type == AKV_TYPE_STRING ? 0 : 0;
+    f = akv_lfu_freq(c->ctx.a, e);
     akv_op_commit(&c->op);
     if (!lfu_policy(c)) {
         akv_reply_error(&c->reply, "ERR An LFU maxmemory policy is not "

@@ -20,6 +20,7 @@
 #include "clients.h"
 #include "config.h"
 #include "fault.h"
+#include "evict.h"
 #include "pages.h"
 #include "ring.h"
 #include "save.h"
@@ -718,7 +719,8 @@ static void info_stats(struct akv_client *c, struct info_buf *b)
           "rejected_connections:%llu\r\nexpired_keys:%llu\r\n"
           "evicted_keys:%llu\r\nkeyspace_hits:%llu\r\n"
           "keyspace_misses:%llu\r\ntotal_error_replies:0\r\n"
-          "arena_repairs:%llu\r\ndead_clients_reaped:%llu\r\n\r\n",
+          "expired_stale_perc:%.2f\r\nexpired_time_cap_reached_count:%llu"
+          "\r\narena_repairs:%llu\r\ndead_clients_reaped:%llu\r\n\r\n",
           (unsigned long long)atomic_load(&s->st_connections),
           (unsigned long long)atomic_load(&t.ss_commands),
           (unsigned long long)atomic_load(&t.ss_net_in),
@@ -728,6 +730,8 @@ static void info_stats(struct akv_client *c, struct info_buf *b)
           (unsigned long long)atomic_load(&s->st_evicted),
           (unsigned long long)atomic_load(&t.ss_hits),
           (unsigned long long)atomic_load(&t.ss_misses),
+          atomic_load(&s->st_stale_perc_x100) / 100.0,
+          (unsigned long long)atomic_load(&s->st_expire_cap),
           (unsigned long long)atomic_load(&s->st_repairs),
           (unsigned long long)atomic_load(&s->st_reaped));
 }
@@ -1051,6 +1055,10 @@ void akv_config_set_command(struct akv_client *c)
     }
     h->h_cfg = next;
     pthread_mutex_unlock(&h->h_cfg_mutex);
+    /* A lower maxmemory takes effect now, as in Redis. */
+    if (next.maxmemory > 0 &&
+        atomic_load(&h->h_used) > (uint64_t)next.maxmemory)
+        akv_evict_until(&c->ctx, &c->evict_op, (uint64_t)next.maxmemory, 0);
     akv_reply_ok(&c->reply);
 }
 

@@ -259,6 +259,7 @@ static void client_free(struct akv_client *c)
     akv_reply_free(&c->reply);
     akv_parser_free(&c->parser);
     free(c->op.st);
+    free(c->evict_op.st);
     free(c->ctx.aof_buf);
 }
 
