@@ -355,7 +355,7 @@ int akv_lock_all(struct akv_client *c)
 
 static void touch(struct akv_client *c, struct akv_entry *e)
 {
-    akv_touch(c->ctx.a, e);
+    akv_touch(c->ctx.a, e, c->ctx.now);
 }
 
 struct akv_entry *akv_find_read(struct akv_client *c, int i)

@@ -72,12 +72,12 @@ static uint32_t lfu_increment(struct akv_arena *a, uint32_t counter)
     return r < p ? counter + 1 : counter;
 }
 
-void akv_touch(struct akv_arena *a, struct akv_entry *e)
+void akv_touch(struct akv_arena *a, struct akv_entry *e, int64_t now)
 {
     uint32_t v;
 
     if (akv_likely(!akv_policy_is_lfu(a->hdr->h_cfg.maxmemory_policy))) {
-        atomic_store_explicit(&e->e_atime, akv_clock(a),
+        atomic_store_explicit(&e->e_atime, akv_clock_at(a, now),
                               memory_order_relaxed);
         return;
     }

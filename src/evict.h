@@ -7,8 +7,8 @@
 #include "keyspace.h"
 
 bool akv_policy_is_lfu(int64_t policy);
-/* Record an access to e (LRU clock or LFU counter, per policy). */
-void akv_touch(struct akv_arena *a, struct akv_entry *e);
+/* Record an access to e at `now` (Unix ms): LRU clock or LFU counter. */
+void akv_touch(struct akv_arena *a, struct akv_entry *e, int64_t now);
 /* e_atime for a new entry. */
 uint32_t akv_initial_atime(struct akv_arena *a);
 /* OBJECT FREQ: the decayed LFU counter. */

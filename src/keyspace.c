@@ -31,7 +31,12 @@ uint8_t akv_pdb(struct akv_arena *a, int ldb)
 
 uint32_t akv_clock(struct akv_arena *a)
 {
-    return (uint32_t)((akv_mstime() - a->hdr->h_created_ms) / 10);
+    return akv_clock_at(a, akv_mstime());
+}
+
+uint32_t akv_clock_at(struct akv_arena *a, int64_t now_ms)
+{
+    return (uint32_t)((now_ms - a->hdr->h_created_ms) / 10);
 }
 
 /* Forget what was staged (st[] itself is kept for the next op). */

@@ -162,5 +162,7 @@ static inline bool akv_entry_expired(const struct akv_entry *e, int64_t now)
 
 /* Access clock: hundredths of a second since the arena was created. */
 uint32_t akv_clock(struct akv_arena *a);
+/* The same at a known time (the command's snapshot: no clock read). */
+uint32_t akv_clock_at(struct akv_arena *a, int64_t now_ms);
 
 #endif
