@@ -228,6 +228,7 @@ struct akv_stats {
     _Atomic uint64_t st_repairs;
     _Atomic uint64_t st_expire_cap;      /* expire cycles that hit the cap */
     _Atomic uint64_t st_stale_perc_x100; /* expired share, last cycle */
+    _Atomic int64_t st_avg_ttl[AKV_MAX_DBS]; /* per physical db, ms */
     _Atomic uint64_t st_reaped;
     _Atomic uint64_t st_proto_errors;
 };

@@ -23,6 +23,8 @@ struct visit {
     struct akv_op *op;
     int64_t now;
     uint64_t seen, expired;
+    int64_t ttl_sum[AKV_MAX_DBS]; /* remaining TTLs of live keys seen */
+    uint32_t ttl_n[AKV_MAX_DBS];
 };
 
 static void check_entry(struct akv_arena *a, int si, struct akv_entry *e,
@@ -38,7 +40,10 @@ static void check_entry(struct akv_arena *a, int si, struct akv_entry *e,
     if (akv_entry_expired(e, v->now)) {
         akv_op_expire_entry(v->op, e);
         v->expired++;
+        return;
     }
+    v->ttl_sum[e->e_db] += atomic_load(&e->e_expire) - v->now;
+    v->ttl_n[e->e_db]++;
 }
 
 /* Visit a few buckets of stripe si. */
@@ -62,6 +67,21 @@ static void visit_stripe(struct akv_ctx *ctx, struct akv_expirer *ex, int si,
             break;
     }
     akv_op_commit(&ex->op);
+}
+
+/* INFO keyspace avg_ttl: a running estimate from the keys the cycles see,
+ * weighted as Redis does (each cycle moves it 1/50 of the way). */
+static void update_avg_ttl(struct akv_hdr *h, const struct visit *v)
+{
+    for (int db = 0; db < AKV_MAX_DBS; db++) {
+        int64_t avg, old;
+        if (!v->ttl_n[db])
+            continue;
+        avg = v->ttl_sum[db] / v->ttl_n[db];
+        old = atomic_load(&h->h_stats.st_avg_ttl[db]);
+        atomic_store(&h->h_stats.st_avg_ttl[db],
+                     old ? old / 50 * 49 + avg / 50 : avg);
+    }
 }
 
 void akv_active_expire_cycle(struct akv_ctx *ctx, struct akv_expirer *ex,
@@ -88,4 +108,5 @@ void akv_active_expire_cycle(struct akv_ctx *ctx, struct akv_expirer *ex,
     if (v.seen)
         atomic_store(&h->h_stats.st_stale_perc_x100,
                      v.expired * 10000 / v.seen);
+    update_avg_ttl(h, &v);
 }

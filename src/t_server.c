@@ -770,8 +770,10 @@ static void info_keyspace(struct akv_client *c, struct info_buf *b)
                                    __ATOMIC_RELAXED);
         }
         if (keys)
-            infof(b, "db%u:keys=%llu,expires=%llu,avg_ttl=0\r\n", db, keys,
-                  exp);
+            infof(b, "db%u:keys=%llu,expires=%llu,avg_ttl=%lld\r\n", db,
+                  keys, exp,
+                  exp ? (long long)atomic_load(
+                            &a->hdr->h_stats.st_avg_ttl[pdb]) : 0LL);
     }
     infof(b, "\r\n");
 }

@@ -815,5 +815,39 @@ def test_write_larger_than_the_ring_is_refused_whole():
         srv.remove_data()
 
 
+def test_evictions_and_expirations_replay_as_deletions():
+    """Keys removed by eviction and by active expiry reach the AOF as DEL:
+    the replayed dataset is the one that was left."""
+    srv = AofServer(extra=["--maxmemory", "2mb", "--maxmemory-policy",
+                           "allkeys-random"])
+    srv.start()
+    try:
+        with RespConn(srv.port, timeout=LONG) as c:
+            for i in range(30000):
+                c.send_command(b"SET", b"ev:%d" % i, b"x" * 100)
+            c.read_replies(30000)
+            for i in range(2000):
+                c.send_command(b"SET", b"ex:%d" % i, b"v", b"PX", b"200")
+            c.read_replies(2000)
+            deadline = time.monotonic() + LONG
+            # Nobody reads ex:*: only the supervisor's cycle removes them.
+            while akvtest.parse_reply(c.command(b"KEYS", b"ex:*"))[1]:
+                check(time.monotonic() < deadline, "expired keys reclaimed")
+                time.sleep(0.1)
+            st = c.command(b"INFO", b"stats").decode()
+            check("evicted_keys:0\r\n" not in st, "keys were evicted")
+        before = dump(srv.port, dbs=(0,))
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        srv.extra_aof = []  # replay without a limit: nothing is evicted
+        srv.restart()
+        after = dump(srv.port, dbs=(0,))
+        check_eq(len(after), len(before), "keys after replay")
+        check(after == before, "same keys and values after replay")
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
 if __name__ == "__main__":
     akvtest.main(globals(), script_timeout=600)

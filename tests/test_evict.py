@@ -209,6 +209,25 @@ def test_expiry_racing_writers_loses_nothing_live(akv):
                  "arena consistent")
 
 
+def test_lazy_expiry_never_shows_an_expired_key(akv):
+    with RespConn(akv.port, timeout=LONG) as c:
+        c.command(b"SET", b"lazy", b"v", b"PX", b"30")
+        c.command(b"SET", b"lazy2", b"v", b"PX", b"30")
+        time.sleep(0.1)
+        check_eq(c.command(b"GET", b"lazy"), b"$-1\r\n", "GET")
+        check_eq(c.command(b"EXISTS", b"lazy2"), b":0\r\n", "EXISTS")
+        check_eq(c.command(b"TTL", b"lazy2"), b":-2\r\n", "TTL")
+        c.command(b"SET", b"avg", b"v", b"EX", b"1000")
+        deadline = time.monotonic() + LONG
+        while "avg_ttl=0" in c.command(b"INFO", b"keyspace").decode():
+            check(time.monotonic() < deadline, "avg_ttl estimated")
+            time.sleep(0.1)
+        line = [l for l in c.command(b"INFO", b"keyspace").decode().split()
+                if l.startswith("db0:")][0]
+        avg = int(line.split("avg_ttl=")[1])
+        check(0 < avg <= 1000 * 1000, "avg_ttl in ms: %d" % avg)
+
+
 if __name__ == "__main__":
     akvtest.main(globals(), lambda: {
         "akv": ArenakvServer(arenakv_args=["--enable-debug-command", "yes"])},
