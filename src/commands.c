@@ -553,8 +553,15 @@ void akv_dispatch(struct akv_client *c)
     if (!allowed_now(c, cmd))
         return;
     c->ctx.now = akv_mstime();
-    snprintf(cs->c_cmd, sizeof(cs->c_cmd), "%s",
-             cmd->fullname ? cmd->fullname : cmd->name);
+    if (cmd != c->last_cmd) {
+        /* CLIENT LIST's cmd=, copied only when it changes (snprintf per
+         * command cost a quarter of a GET's instructions). */
+        const char *name = cmd->fullname ? cmd->fullname : cmd->name;
+        size_t n = AKV_MIN(strlen(name), sizeof(cs->c_cmd) - 1);
+        memcpy(cs->c_cmd, name, n);
+        cs->c_cmd[n] = '\0';
+        c->last_cmd = cmd;
+    }
     start = c->reply.len;
     cmd->proc(c);
     if (akv_unlikely(c->ctx.op_error)) {

@@ -29,6 +29,7 @@ struct akv_client {
     const char **argv;
     const size_t *argl;
     const struct akv_command *cmd; /* the command (or subcommand) running */
+    const struct akv_command *last_cmd; /* the one named in the slot */
 };
 
 #define AKV_CMD_WRITE 0x01
