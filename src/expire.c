@@ -23,7 +23,8 @@ struct visit {
     struct akv_op *op;
     int64_t now;
     uint64_t seen, expired;
-    int64_t ttl_sum[AKV_MAX_DBS]; /* remaining TTLs of live keys seen */
+    double ttl_sum[AKV_MAX_DBS]; /* remaining TTLs (ms) of live keys seen;
+                                  * a double: expiries reach INT64_MAX */
     uint32_t ttl_n[AKV_MAX_DBS];
 };
 
@@ -42,7 +43,7 @@ static void check_entry(struct akv_arena *a, int si, struct akv_entry *e,
         v->expired++;
         return;
     }
-    v->ttl_sum[e->e_db] += atomic_load(&e->e_expire) - v->now;
+    v->ttl_sum[e->e_db] += (double)atomic_load(&e->e_expire) - (double)v->now;
     v->ttl_n[e->e_db]++;
 }
 
@@ -77,7 +78,7 @@ static void update_avg_ttl(struct akv_hdr *h, const struct visit *v)
         int64_t avg, old;
         if (!v->ttl_n[db])
             continue;
-        avg = v->ttl_sum[db] / v->ttl_n[db];
+        avg = (int64_t)AKV_MIN(v->ttl_sum[db] / v->ttl_n[db], 9.2e18);
         old = atomic_load(&h->h_stats.st_avg_ttl[db]);
         atomic_store(&h->h_stats.st_avg_ttl[db],
                      old ? old / 50 * 49 + avg / 50 : avg);
