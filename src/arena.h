@@ -248,6 +248,9 @@ struct akv_hdr {
     _Atomic uint32_t h_state;
     _Atomic int32_t h_supervisor_pid;
     _Atomic uint64_t h_next_client_id;
+    _Atomic int32_t h_slots_hwm;  /* slots at or above were never claimed */
+    _Atomic int32_t h_nslots;     /* claimed client slots (approximate after
+                                   * a crash; recounted by the reaper) */
     _Atomic uint64_t h_used;      /* sum of s_used over stripes */
     _Atomic uint64_t h_load_keys; /* keys loaded so far while LOADING */
     _Atomic uint64_t h_load_total; /* bytes of the files being loaded */

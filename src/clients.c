@@ -29,17 +29,31 @@ static int liveness_lock(struct akv_arena *a, pid_t pid, int cmd,
     return fcntl(a->fd, cmd, fl);
 }
 
+static void raise_hwm(struct akv_arena *a, int32_t n)
+{
+    int32_t cur = atomic_load(&a->hdr->h_slots_hwm);
+
+    while (cur < n &&
+           !atomic_compare_exchange_weak(&a->hdr->h_slots_hwm, &cur, n))
+        ;
+}
+
+int akv_slots_hwm(struct akv_arena *a)
+{
+    return atomic_load_explicit(&a->hdr->h_slots_hwm, memory_order_relaxed);
+}
+
 int akv_slot_claim(struct akv_arena *a)
 {
     pid_t pid = getpid();
-    int start = (int)((unsigned)pid % AKV_NSLOTS);
     struct flock fl;
 
     /* The liveness lock comes first: a slot must never look claimed by a
      * process that a reaper could take for dead. */
     liveness_lock(a, pid, F_SETLK, &fl);
-    for (int k = 0; k < AKV_NSLOTS; k++) {
-        int i = (start + k) % AKV_NSLOTS;
+    /* Lowest free slot first, so slots stay packed below h_slots_hwm and
+     * whoever walks them (reaper, CLIENT LIST, INFO) stops there. */
+    for (int i = 0; i < AKV_NSLOTS; i++) {
         struct akv_client_slot *cs = &a->slots[i];
         int32_t expect = 0;
 
@@ -57,6 +71,8 @@ int akv_slot_claim(struct akv_arena *a)
         cs->c_name[0] = cs->c_lib_name[0] = cs->c_lib_ver[0] = '\0';
         cs->c_addr[0] = cs->c_laddr[0] = cs->c_cmd[0] = '\0';
         memset(&cs->c_stats, 0, sizeof(cs->c_stats));
+        atomic_fetch_add(&a->hdr->h_nslots, 1);
+        raise_hwm(a, i + 1);
         return i;
     }
     return -1;
@@ -83,7 +99,7 @@ void akv_stats_totals(struct akv_arena *a, struct akv_slot_stats *out)
 #define START(f) uint64_t f = atomic_load(&t->f);
     STAT_FIELDS(START)
 #undef START
-    for (int i = 0; i < AKV_NSLOTS; i++) {
+    for (int i = 0; i < akv_slots_hwm(a); i++) {
         const struct akv_slot_stats *ss = &a->slots[i].c_stats;
         if (!atomic_load_explicit(&a->slots[i].c_pid, memory_order_relaxed))
             continue;
@@ -115,6 +131,7 @@ void akv_slot_release(struct akv_arena *a, int slot)
     struct flock fl;
 
     retire_stats(a, cs);
+    atomic_fetch_sub(&a->hdr->h_nslots, 1);
     liveness_lock(a, atomic_load(&cs->c_pid), F_SETLK, &fl);
     fl.l_type = F_UNLCK;
     fcntl(a->fd, F_SETLK, &fl);
@@ -135,14 +152,21 @@ bool akv_slot_owner_alive(struct akv_arena *a, int slot)
     return fl.l_type != F_UNLCK;
 }
 
+/* O(1): a connection checks it on arrival.  A process that died between
+ * claiming and counting leaves it off by one until the reaper recounts. */
 int akv_slots_in_use(struct akv_arena *a)
+{
+    return atomic_load_explicit(&a->hdr->h_nslots, memory_order_relaxed);
+}
+
+static void recount_slots(struct akv_arena *a)
 {
     int n = 0;
 
-    for (int i = 0; i < AKV_NSLOTS; i++)
+    for (int i = 0; i < akv_slots_hwm(a); i++)
         if (atomic_load_explicit(&a->slots[i].c_pid, memory_order_relaxed))
             n++;
-    return n;
+    atomic_store(&a->hdr->h_nslots, n);
 }
 
 int akv_reap_dead_slots(struct akv_ctx *ctx)
@@ -150,7 +174,7 @@ int akv_reap_dead_slots(struct akv_ctx *ctx)
     struct akv_arena *a = ctx->a;
     int dead[64], n = 0;
 
-    for (int i = 0; i < AKV_NSLOTS && n < (int)akv_nelem(dead); i++) {
+    for (int i = 0; i < akv_slots_hwm(a) && n < (int)akv_nelem(dead); i++) {
         int32_t pid = atomic_load_explicit(&a->slots[i].c_pid,
                                            memory_order_relaxed);
         if (pid && i != ctx->slot && !akv_slot_owner_alive(a, i))
@@ -168,5 +192,6 @@ int akv_reap_dead_slots(struct akv_ctx *ctx)
         atomic_store(&a->slots[dead[k]].c_pid, 0);
     }
     atomic_fetch_add(&a->hdr->h_stats.st_reaped, (uint64_t)n);
+    recount_slots(a);
     return n;
 }

@@ -26,6 +26,8 @@ static inline void akv_slot_count(_Atomic uint64_t *counter, uint64_t n)
 void akv_stats_totals(struct akv_arena *a, struct akv_slot_stats *out);
 /* Start the totals from zero (CONFIG RESETSTAT). */
 void akv_stats_reset(struct akv_arena *a);
+/* Slots at or above this index have never been claimed. */
+int akv_slots_hwm(struct akv_arena *a);
 /* Number of claimed slots. */
 int akv_slots_in_use(struct akv_arena *a);
 /* Free the slots of dead owners after repairing every stripe they may have

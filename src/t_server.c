@@ -415,7 +415,7 @@ void akv_client_list_command(struct akv_client *c)
 
     if (client_list_filter(c, &normal, &by_id) < 0)
         return;
-    for (int i = 0; i < AKV_NSLOTS && normal; i++) {
+    for (int i = 0; i < akv_slots_hwm(a) && normal; i++) {
         size_t l;
         if (!atomic_load_explicit(&a->slots[i].c_pid, memory_order_relaxed) ||
             (a->slots[i].c_flags & 1))
@@ -445,7 +445,7 @@ static int find_slot_by(struct akv_client *c, bool by_id, const char *p,
 
     if (by_id && !akv_str2ll(p, n, &id))
         return -2;
-    for (int i = 0; i < AKV_NSLOTS; i++) {
+    for (int i = 0; i < akv_slots_hwm(a); i++) {
         struct akv_client_slot *cs = &a->slots[i];
         if (!atomic_load(&cs->c_pid) || (cs->c_flags & 1))
             continue;
