@@ -63,10 +63,12 @@ def fault_points(akv):
             if l and not l.startswith(b"$")]
 
 
-def die_at(akv, point, *commands, nth=1):
-    """Arm `point` on a fresh connection, send commands until the worker
-    dies.  Returns how many commands were answered before it died."""
+def die_at(akv, point, *commands, nth=1, db=None):
+    """Arm `point` on a fresh connection (in `db`), send commands until the
+    worker dies.  Returns how many commands were answered before it died."""
     c = RespConn(akv.port, timeout=LONG)
+    if db is not None:
+        c.command(b"SELECT", b"%d" % db)
     check_eq(c.command(b"DEBUG", b"FAULT", point.encode(), b"%d" % nth),
              b"+OK\r\n", "arm " + point)
     answered = 0
@@ -158,15 +160,7 @@ def test_flush_and_expire_survive_deaths(akv):
             for i in range(200):
                 c.command(b"SET", b"fl:%d" % i, b"x")
             c.command(b"SET", b"ex:k", b"v")
-        c = RespConn(akv.port, timeout=LONG)
-        c.command(b"SELECT", b"5")
-        c.command(b"DEBUG", b"FAULT", point.encode(), b"1")
-        try:
-            c.command(b"FLUSHDB")
-            raise AssertionError("worker survived FLUSHDB at " + point)
-        except (ConnectionClosed, ConnectionResetError):
-            pass
-        c.close()
+        die_at(akv, point, (b"FLUSHDB",), db=5)
         assert_clean(akv, "FLUSHDB death at " + point)
         with RespConn(akv.port) as c:
             c.command(b"SELECT", b"5")
@@ -176,15 +170,7 @@ def test_flush_and_expire_survive_deaths(akv):
         with RespConn(akv.port) as c:
             c.command(b"SELECT", b"5")
             c.command(b"SET", b"ex:k", b"v")
-        c = RespConn(akv.port, timeout=LONG)
-        c.command(b"SELECT", b"5")
-        c.command(b"DEBUG", b"FAULT", point.encode(), b"1")
-        try:
-            c.command(b"EXPIRE", b"ex:k", b"1000")
-            raise AssertionError("worker survived EXPIRE at " + point)
-        except (ConnectionClosed, ConnectionResetError):
-            pass
-        c.close()
+        die_at(akv, point, (b"EXPIRE", b"ex:k", b"1000"), db=5)
         assert_clean(akv, "EXPIRE death at " + point)
         with RespConn(akv.port) as c:
             c.command(b"SELECT", b"5")
