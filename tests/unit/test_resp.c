@@ -336,6 +336,16 @@ static void test_pipelined_partial_tail(void **state)
     akv_parser_free(&p);
 }
 
+/* Parse at b+off, expect an empty command of `used` bytes; returns the
+ * offset after it. */
+static size_t expect_empty(struct akv_parser *p, char *b, size_t n,
+                           size_t off, size_t used)
+{
+    assert_int_equal(akv_parse(p, b + off, n - off), AKV_PARSE_EMPTY);
+    assert_int_equal(p->used, used);
+    return off + used;
+}
+
 static void test_empty_multibulk(void **state)
 {
     static const char cmds[] = "*0\r\n*-1\r\n*-5\r\n*1\r\n$4\r\nPING\r\n";
@@ -345,15 +355,9 @@ static void test_empty_multibulk(void **state)
 
     (void)state;
     akv_parser_init(&p, MAX_BULK);
-    assert_int_equal(akv_parse(&p, b, n), AKV_PARSE_EMPTY);
-    assert_int_equal(p.used, 4);
-    off += p.used;
-    assert_int_equal(akv_parse(&p, b + off, n - off), AKV_PARSE_EMPTY);
-    assert_int_equal(p.used, 5);
-    off += p.used;
-    assert_int_equal(akv_parse(&p, b + off, n - off), AKV_PARSE_EMPTY);
-    assert_int_equal(p.used, 5);
-    off += p.used;
+    off = expect_empty(&p, b, n, off, 4);
+    off = expect_empty(&p, b, n, off, 5);
+    off = expect_empty(&p, b, n, off, 5);
     assert_int_equal(akv_parse(&p, b + off, n - off), AKV_PARSE_DONE);
     assert_int_equal(p.argc, 1);
     ARG(&p, 0, "PING");
@@ -449,15 +453,9 @@ static void test_inline_empty(void **state)
 
     (void)state;
     akv_parser_init(&p, MAX_BULK);
-    assert_int_equal(akv_parse(&p, b, n), AKV_PARSE_EMPTY);
-    assert_int_equal(p.used, 2);
-    off += p.used;
-    assert_int_equal(akv_parse(&p, b + off, n - off), AKV_PARSE_EMPTY);
-    assert_int_equal(p.used, 1);
-    off += p.used;
-    assert_int_equal(akv_parse(&p, b + off, n - off), AKV_PARSE_EMPTY);
-    assert_int_equal(p.used, 7);
-    off += p.used;
+    off = expect_empty(&p, b, n, off, 2);
+    off = expect_empty(&p, b, n, off, 1);
+    off = expect_empty(&p, b, n, off, 7);
     assert_int_equal(akv_parse(&p, b + off, n - off), AKV_PARSE_DONE);
     ARG(&p, 0, "PING");
     assert_int_equal(off + p.used, n);
