@@ -46,24 +46,9 @@
 
 /* ------------------------------------------------------------ encoding */
 
-static bool buf_reserve(struct akv_ctx *ctx, size_t n)
-{
-    if (ctx->aof_len + n > ctx->aof_cap) {
-        size_t cap = ctx->aof_cap ? ctx->aof_cap : 4096;
-        char *p;
-        while (cap < ctx->aof_len + n)
-            cap *= 2;
-        if (!(p = realloc(ctx->aof_buf, cap)))
-            return false;
-        ctx->aof_buf = p;
-        ctx->aof_cap = cap;
-    }
-    return true;
-}
-
 static void buf_put(struct akv_ctx *ctx, const void *p, size_t n)
 {
-    if (!buf_reserve(ctx, n))
+    if (!akv_grow(&ctx->aof_buf, &ctx->aof_cap, ctx->aof_len + n, 4096))
         abort(); /* cannot keep the log's promise without memory */
     memcpy(ctx->aof_buf + ctx->aof_len, p, n);
     ctx->aof_len += n;

@@ -30,6 +30,7 @@
 
 #include "pages.h"
 #include "snapshot.h"
+#include "util.h"
 
 struct copied {
     char *buf;
@@ -46,21 +47,6 @@ struct row_hdr {
     int64_t expire;
 };
 
-static bool copy_reserve(struct copied *cp, size_t n)
-{
-    if (cp->len + n > cp->cap) {
-        size_t cap = cp->cap ? cp->cap * 2 : 1 << 20;
-        char *p;
-        while (cap < cp->len + n)
-            cap *= 2;
-        if (!(p = realloc(cp->buf, cap)))
-            return false;
-        cp->buf = p;
-        cp->cap = cap;
-    }
-    return true;
-}
-
 static void copy_entry(struct akv_arena *a, int si, struct akv_entry *e,
                        void *ctx)
 {
@@ -75,7 +61,8 @@ static void copy_entry(struct akv_arena *a, int si, struct akv_entry *e,
     rh.klen = e->e_klen;
     rh.vlen = e->e_vlen;
     rh.expire = atomic_load(&e->e_expire);
-    if (!copy_reserve(cp, sizeof(rh) + rh.klen + rh.vlen))
+    if (!akv_grow(&cp->buf, &cp->cap,
+                  cp->len + sizeof(rh) + rh.klen + rh.vlen, 1 << 20))
         abort(); /* a snapshot without memory cannot be completed */
     memcpy(cp->buf + cp->len, &rh, sizeof(rh));
     memcpy(cp->buf + cp->len + sizeof(rh), e->e_data, rh.klen + rh.vlen);

@@ -124,15 +124,6 @@ static void describe_arena(struct supervisor *s, const char *how)
             s->arena_path, (unsigned long long)(a->size >> 20), keys);
 }
 
-/* Lock every stripe once so that anything a dead process left behind is
- * repaired before we serve. */
-static void sweep_stripes(struct supervisor *s)
-{
-    for (int si = 0; si < AKV_NSTRIPES; si++)
-        if (akv_stripe_lock(&s->ctx, si) == 0)
-            akv_stripe_unlock(&s->ctx, si);
-}
-
 static int open_arena(struct supervisor *s)
 {
     const char *err = NULL;
@@ -646,7 +637,7 @@ static int start(struct supervisor *s)
     s->ctx.cs = &s->arena.slots[s->ctx.slot];
     s->ctx.cs->c_flags |= 1; /* not a client: hidden from CLIENT LIST */
     atomic_store(&s->arena.hdr->h_supervisor_pid, getpid());
-    sweep_stripes(s);
+    akv_stripe_sweep(&s->ctx); /* repair what dead processes left */
     akv_reap_dead_slots(&s->ctx);
     akv_saver_init(&s->saver, &s->arena, s->ctx.slot);
     if (!atomic_load(&s->arena.hdr->h_lastsave))

@@ -233,6 +233,22 @@ int akv_d2str(char *buf, size_t len, double v)
     return snprintf(buf, len, "%.17g", v);
 }
 
+bool akv_grow(char **buf, size_t *cap, size_t need, size_t first)
+{
+    size_t n = *cap ? *cap : first;
+    char *p;
+
+    if (need <= *cap)
+        return true;
+    while (n < need)
+        n *= 2;
+    if (!(p = realloc(*buf, n)))
+        return false;
+    *buf = p;
+    *cap = n;
+    return true;
+}
+
 bool akv_strcaseeq(const char *a, size_t alen, const char *lit)
 {
     size_t l = strlen(lit);

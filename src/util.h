@@ -32,4 +32,9 @@ bool akv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
 
 bool akv_strcaseeq(const char *a, size_t alen, const char *lit);
 
+/* Grow a process-heap buffer (*buf, capacity *cap) to hold `need` bytes,
+ * doubling from `first`.  Returns false (buffer unchanged) without
+ * memory.  For buffers kept across requests, so growth is rare. */
+bool akv_grow(char **buf, size_t *cap, size_t need, size_t first);
+
 #endif

@@ -38,31 +38,31 @@ static void assert_renders(const struct akv_config *cfg, const char *name,
     assert_string_equal(buf, want);
 }
 
-/* CONFIG SET name value (live); returns the reason, or "" on success. */
-/* Set as a config file does (restart-only options allowed). */
-static const char *set1_file(struct akv_config *cfg, const char *name,
-                             const char *value)
+/* Set one option, live (as CONFIG SET) or not (as a config file);
+ * returns the reason, or "" on success. */
+static const char *set_one(struct akv_config *cfg, const char *name,
+                           const char *value, int live)
 {
     static char err[512];
     const char *argv[1] = {value};
 
     err[0] = '\0';
-    if (akv_config_set(cfg, name, 1, argv, 0, err, sizeof(err)) == 0)
+    if (akv_config_set(cfg, name, 1, argv, live, err, sizeof(err)) == 0)
         return "";
+    assert_true(err[0] != '\0');
     return err;
+}
+
+static const char *set1_file(struct akv_config *cfg, const char *name,
+                             const char *value)
+{
+    return set_one(cfg, name, value, 0);
 }
 
 static const char *set1(struct akv_config *cfg, const char *name,
                         const char *value)
 {
-    static char err[512];
-    const char *argv[1] = {value};
-
-    err[0] = '\0';
-    if (akv_config_set(cfg, name, 1, argv, 1, err, sizeof(err)) == 0)
-        return "";
-    assert_true(err[0] != '\0');
-    return err;
+    return set_one(cfg, name, value, 1);
 }
 
 /* Writes text to a new temporary file; returns its path (static buffer
