@@ -30,6 +30,13 @@
 #define AKV_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define AKV_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Visits the set bits of a 64-bit mask, lowest first, as `i`; costs one
+ * iteration per set bit, not per bit position. */
+#define AKV_FOREACH_BIT(i, mask)                                             \
+    for (uint64_t akv_bits_ = (mask);                                        \
+         akv_bits_ && ((i) = __builtin_ctzll(akv_bits_), 1);                 \
+         akv_bits_ &= akv_bits_ - 1)
+
 /* Milliseconds / microseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t akv_mstime(void);
 int64_t akv_ustime(void);

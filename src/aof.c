@@ -578,6 +578,27 @@ static bool owner_alive(struct akv_arena *a, const struct akv_rec *r)
            akv_slot_owner_alive(a, (int)r->rc_slot);
 }
 
+/* A RESERVED record is nearly always one a live worker is filling in
+ * right now: ask the kernel (a fcntl) only when the same record has
+ * blocked the drain for a while, at most once per BUSY_CHECK_MS. */
+#define BUSY_CHECK_MS 20
+
+static bool owner_presumed_alive(struct akv_aof *aof, uint64_t pos,
+                                 const struct akv_rec *r)
+{
+    int64_t now = akv_monotonic_ms();
+
+    if (aof->busy_pos != pos) {
+        aof->busy_pos = pos;
+        aof->busy_ms = now;
+        return true;
+    }
+    if (now - aof->busy_ms < BUSY_CHECK_MS)
+        return true;
+    aof->busy_ms = now;
+    return owner_alive(aof->ctx.a, r);
+}
+
 #define MAX_IOV 128
 
 struct batch {
@@ -615,7 +636,7 @@ static uint64_t collect(struct akv_aof *aof, struct batch *b)
         struct akv_rec *r = akv_ring_rec(a, pos);
         uint32_t st = atomic_load_explicit(&r->rc_state, memory_order_acquire);
         if (st == AKV_REC_RESERVED) {
-            if (owner_alive(a, r))
+            if (owner_presumed_alive(aof, pos, r))
                 break;
             /* Its owner died before the commit point: never happened. */
             atomic_compare_exchange_strong(&r->rc_state, &st,
@@ -776,10 +797,23 @@ static bool drain_once(struct akv_aof *aof)
     sync_policy(aof, b.n > 0);
     if (h->h_cfg.appendfsync == AKV_FSYNC_ALWAYS || progress)
         atomic_store(&h->h_ring_durable, pos);
+    akv_ring_wake_durable(aof->ctx.a);
     progress |= reclaim(aof);
     if (progress)
-        akv_futex_wake(&h->h_ring_progress);
+        akv_ring_progress(aof->ctx.a);
     return progress;
+}
+
+/* A committed (or aborted) record waits at the drain position. */
+static bool work_pending(void *arg)
+{
+    struct akv_aof *aof = arg;
+    struct akv_arena *a = aof->ctx.a;
+    uint64_t pos = atomic_load(&a->hdr->h_ring_written);
+
+    return aof->stop || (pos < atomic_load(&a->hdr->h_ring_head) &&
+                         atomic_load(&akv_ring_rec(a, pos)->rc_state) !=
+                             AKV_REC_RESERVED);
 }
 
 static void *drainer(void *arg)
@@ -790,8 +824,9 @@ static void *drainer(void *arg)
     while (!aof->stop) {
         uint32_t kick = atomic_load(&h->h_ring_kick);
         if (!drain_once(aof))
-            akv_futex_wait(&h->h_ring_kick, kick,
-                           h->h_cfg.appendfsync == AKV_FSYNC_ALWAYS ? 100 : 10);
+            akv_ring_drainer_sleep(aof->ctx.a, kick, work_pending, aof,
+                                   h->h_cfg.appendfsync == AKV_FSYNC_ALWAYS
+                                       ? 100 : 10);
     }
     while (drain_once(aof))
         ;

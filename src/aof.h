@@ -40,6 +40,8 @@ struct akv_aof {
     int64_t last_fsync_ms;
     uint64_t dead_pos;         /* record of a dead owner waiting to be */
     int64_t dead_ms;           /* reclaimed, and since when */
+    uint64_t busy_pos;         /* RESERVED record blocking the drain, */
+    int64_t busy_ms;           /* and when its owner was last checked */
     char name[256];            /* appendfilename */
     struct akv_manifest man;
     int cur;                   /* index in man.incr of the file being written */

@@ -34,7 +34,7 @@
 #include "config.h"
 
 #define AKV_ARENA_MAGIC 0x31564b414e455241ULL /* "ARENAKV1" little endian */
-#define AKV_LAYOUT_VERSION 1u
+#define AKV_LAYOUT_VERSION 2u
 
 #define AKV_PAGE_SHIFT 16
 #define AKV_PAGE_SIZE (1u << AKV_PAGE_SHIFT)
@@ -204,6 +204,10 @@ struct akv_client_slot {
     uint32_t c_db;
     uint64_t c_id;
     _Atomic uint64_t c_commit; /* last committed transaction number */
+    /* appendfsync always: the ring position this worker waits to see
+     * durable (0: none), and the futex word the drainer bumps for it. */
+    _Atomic uint64_t c_durable_want;
+    _Atomic uint32_t c_durable_futex;
     int64_t c_ctime_ms;
     _Atomic int64_t c_last_ms;
     uint32_t c_resp;
@@ -276,6 +280,12 @@ struct akv_hdr {
     _Atomic uint64_t h_ring_tail;    /* records below may be overwritten */
     _Atomic uint32_t h_ring_kick;     /* futex: a record was committed */
     _Atomic uint32_t h_ring_progress; /* futex: durable or tail moved */
+    /* Sleepers, so that wakers make the futex system call only when
+     * someone sleeps (a process killed while counted leaves the count
+     * high, which costs wasted wakes, never a lost one). */
+    _Atomic uint32_t h_drainer_idle;     /* the drainer sleeps on kick */
+    _Atomic uint32_t h_progress_waiters; /* writers waiting for ring room */
+    _Atomic uint32_t h_durable_waiters;  /* workers in wait_durable */
     _Atomic uint32_t h_aof_on;       /* workers log effects */
     int32_t h_aof_cur_db;            /* db selected at the file's end */
     uint64_t h_aof_file_size;        /* file bytes covering [.., written) */

@@ -62,6 +62,7 @@ int akv_slot_claim(struct akv_arena *a)
         if (!atomic_compare_exchange_strong(&cs->c_pid, &expect, pid))
             continue;
         atomic_store(&cs->c_commit, 0);
+        atomic_store(&cs->c_durable_want, 0);
         cs->c_id = atomic_fetch_add(&a->hdr->h_next_client_id, 1);
         cs->c_db = 0;
         cs->c_resp = 2;

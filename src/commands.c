@@ -244,6 +244,7 @@ static const struct akv_command *lookup_in(const struct akv_command *t,
 #define INDEX_SIZE 256
 
 static int16_t command_index[INDEX_SIZE];
+static uint8_t command_index_len[INDEX_SIZE]; /* strlen of each name */
 
 static uint32_t name_hash(const char *s, size_t n)
 {
@@ -263,6 +264,7 @@ __attribute__((constructor)) static void build_command_index(void)
         while (command_index[h] >= 0)
             h = (h + 1) & (INDEX_SIZE - 1);
         command_index[h] = (int16_t)i;
+        command_index_len[h] = (uint8_t)strlen(n);
     }
 }
 
@@ -273,12 +275,13 @@ const struct akv_command *akv_lookup_command(const char *name, size_t len)
 
     if (len == 0 || len >= NAME_MAX_LEN)
         return NULL;
-    for (size_t i = 0; i < len; i++)
-        low[i] = (char)tolower((unsigned char)name[i]);
+    for (size_t i = 0; i < len; i++) /* ASCII only, as Redis's names */
+        low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32
+                                                          : name[i]);
     h = name_hash(low, len) & (INDEX_SIZE - 1);
     for (; command_index[h] >= 0; h = (h + 1) & (INDEX_SIZE - 1)) {
         const struct akv_command *c = &akv_commands[command_index[h]];
-        if (strncmp(c->name, low, len) == 0 && c->name[len] == '\0')
+        if (command_index_len[h] == len && memcmp(c->name, low, len) == 0)
             return c;
     }
     return NULL;

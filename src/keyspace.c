@@ -55,12 +55,28 @@ void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
     op->ctx = ctx;
     op->want = op->locked = 0;
     op->barrier = op->barrier_held = false;
+    op->memo_klen = SIZE_MAX;
     op_reset(op);
 }
 
 void akv_op_want_key(struct akv_op *op, const char *key, size_t klen)
 {
-    op->want |= 1ULL << akv_stripe_of(akv_key_hash(op->ctx->a, key, klen));
+    uint32_t h = akv_key_hash(op->ctx->a, key, klen);
+
+    if (klen <= sizeof(op->memo_key)) {
+        memcpy(op->memo_key, key, klen);
+        op->memo_klen = klen;
+        op->memo_hash = h;
+    }
+    op->want |= 1ULL << akv_stripe_of(h);
+}
+
+static uint32_t op_key_hash(const struct akv_op *op, const char *key,
+                            size_t klen)
+{
+    if (klen == op->memo_klen && memcmp(key, op->memo_key, klen) == 0)
+        return op->memo_hash;
+    return akv_key_hash(op->ctx->a, key, klen);
 }
 
 /* An op on every stripe (FLUSHDB, FLUSHALL, SWAPDB) waits for a snapshot
@@ -137,7 +153,7 @@ struct akv_entry *akv_op_find(struct akv_op *op, int ldb, const char *key,
                               size_t klen)
 {
     struct akv_arena *a = op->ctx->a;
-    uint32_t h = akv_key_hash(a, key, klen);
+    uint32_t h = op_key_hash(op, key, klen);
     int si = akv_stripe_of(h);
     uint8_t pdb = akv_pdb(a, ldb);
     struct akv_entry *e;
@@ -177,7 +193,7 @@ struct akv_entry *akv_op_new_room(struct akv_op *op, int ldb,
                                   size_t room, int64_t expire)
 {
     struct akv_arena *a = op->ctx->a;
-    uint32_t h = akv_key_hash(a, key, klen);
+    uint32_t h = op_key_hash(op, key, klen);
     int si = akv_stripe_of(h);
     struct akv_entry *e;
 

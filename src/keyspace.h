@@ -54,6 +54,11 @@ struct akv_op {
     bool swap;
     uint8_t swap_a, swap_b;
     uint64_t expired; /* keys found expired during this op */
+    /* The last short key passed to akv_op_want_key and its hash, so the
+     * lookup that usually follows does not hash it again. */
+    char memo_key[32];
+    size_t memo_klen; /* SIZE_MAX: none */
+    uint32_t memo_hash;
 };
 
 /* ---- stripe.c: locks, intents, repair */

@@ -126,8 +126,24 @@ static int read_line_number(struct akv_parser *p, const char *buf,
 {
     const char *start = buf + p->pos;
     size_t avail = len - p->pos;
-    const char *cr = memchr(start, '\r', avail);
+    const char *cr;
 
+    /* The common case first: one to nine digits without a leading zero,
+     * then '\r' and one more byte.  Anything else takes the general path
+     * below, which decides errors. */
+    if (avail >= 4 && start[1] >= '1' && start[1] <= '9') {
+        long long n = start[1] - '0';
+        size_t i = 2;
+        while (i < 10 && i < avail && start[i] >= '0' && start[i] <= '9')
+            n = n * 10 + (start[i++] - '0');
+        if (i + 1 < avail && start[i] == '\r') {
+            *v = n;
+            *ok = true;
+            p->pos += i + 2;
+            return 1;
+        }
+    }
+    cr = memchr(start, '\r', avail);
     if (!cr)
         return avail > AKV_INLINE_MAX ? -1 : 0;
     if ((size_t)(cr - start) > avail - 2)
@@ -197,7 +213,7 @@ static int parse_multibulk(struct akv_parser *p, char *buf, size_t len)
             p->want = p->pos + (size_t)p->bulklen + 2;
             return AKV_PARSE_NEED;
         }
-        if (grow_args(p, p->argc + 1) < 0)
+        if (p->argc == p->cap && grow_args(p, p->argc + 1) < 0)
             return fail(p, "Protocol error: invalid multibulk length");
         p->argo[p->argc] = p->pos;
         p->argl[p->argc] = (size_t)p->bulklen;

@@ -44,6 +44,19 @@ void akv_futex_wake(_Atomic uint32_t *word)
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* Bump a futex word; wake its sleepers only if `sleepers` counts any.
+ * Sleepers count themselves before their last check of the condition,
+ * and the fences pair with theirs, so either they see the new state or
+ * this sees them. */
+static void futex_bump(_Atomic uint32_t *word, _Atomic uint32_t *sleepers)
+{
+    atomic_fetch_add(word, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load(sleepers))
+        syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL,
+                0);
+}
+
 static uint64_t rec_bytes(size_t len)
 {
     return (sizeof(struct akv_rec) + len + REC_ALIGN - 1) &
@@ -113,10 +126,14 @@ uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
             atomic_store(&h->h_ring_tail, head);
             continue;
         }
-        /* Full: wait for the drainer without holding the mutex. */
+        /* Full: wait for the drainer without holding the mutex.  The
+         * futex word was read before the check, so a move of the tail
+         * since then makes the wait return at once. */
         pthread_mutex_unlock(&h->h_ring_mutex);
         akv_futex_wake(&h->h_ring_kick);
+        atomic_fetch_add(&h->h_progress_waiters, 1);
         akv_futex_wait(&h->h_ring_progress, progress, 100);
+        atomic_fetch_sub(&h->h_progress_waiters, 1);
         ring_lock(a);
     }
     if (fill) {
@@ -126,7 +143,8 @@ uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
     r = akv_ring_rec(a, head);
     r->rc_len = (uint32_t)len;
     r->rc_slot = (uint32_t)slot;
-    r->rc_pid = getpid();
+    r->rc_pid = atomic_load_explicit(&a->slots[slot].c_pid,
+                                     memory_order_relaxed); /* ours */
     r->rc_db = (int16_t)db;
     r->rc_db_end = (int16_t)db_end;
     r->rc_seq = seq;
@@ -149,7 +167,30 @@ void akv_ring_done(struct akv_arena *a, uint64_t pos)
     atomic_store_explicit(&akv_ring_rec(a, pos)->rc_done, 1,
                           memory_order_release);
     if (a->hdr->h_cfg.appendfsync == AKV_FSYNC_ALWAYS)
-        akv_futex_wake(&a->hdr->h_ring_kick);
+        akv_ring_kick(a);
+}
+
+void akv_ring_kick(struct akv_arena *a)
+{
+    futex_bump(&a->hdr->h_ring_kick, &a->hdr->h_drainer_idle);
+}
+
+void akv_ring_drainer_sleep(struct akv_arena *a, uint32_t kick,
+                            bool (*work_pending)(void *), void *arg,
+                            int timeout_ms)
+{
+    struct akv_hdr *h = a->hdr;
+
+    atomic_store(&h->h_drainer_idle, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!work_pending(arg))
+        akv_futex_wait(&h->h_ring_kick, kick, timeout_ms);
+    atomic_store(&h->h_drainer_idle, 0);
+}
+
+void akv_ring_progress(struct akv_arena *a)
+{
+    futex_bump(&a->hdr->h_ring_progress, &a->hdr->h_progress_waiters);
 }
 
 bool akv_ring_resolve(struct akv_arena *a, uint64_t pos, uint64_t seq)
@@ -166,16 +207,46 @@ bool akv_ring_resolve(struct akv_arena *a, uint64_t pos, uint64_t seq)
     return st == AKV_REC_COMMITTED;
 }
 
-void akv_ring_wait_durable(struct akv_arena *a, uint64_t end)
+void akv_ring_wait_durable(struct akv_arena *a, int slot, uint64_t end)
 {
     struct akv_hdr *h = a->hdr;
+    struct akv_client_slot *cs = &a->slots[slot];
 
-    while (atomic_load(&h->h_ring_durable) < end &&
-           atomic_load(&h->h_aof_on)) {
-        uint32_t progress = atomic_load(&h->h_ring_progress);
-        if (atomic_load(&h->h_ring_durable) >= end)
+    if (atomic_load(&h->h_ring_durable) >= end)
+        return;
+    atomic_fetch_add(&h->h_durable_waiters, 1);
+    atomic_store(&cs->c_durable_want, end);
+    for (;;) {
+        uint32_t v = atomic_load(&cs->c_durable_futex);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load(&h->h_ring_durable) >= end ||
+            !atomic_load(&h->h_aof_on))
             break;
-        akv_futex_wake(&h->h_ring_kick);
-        akv_futex_wait(&h->h_ring_progress, progress, 100);
+        akv_ring_kick(a); /* in case the drainer sleeps */
+        akv_futex_wait(&cs->c_durable_futex, v, 100);
+    }
+    atomic_store(&cs->c_durable_want, 0);
+    atomic_fetch_sub(&h->h_durable_waiters, 1);
+}
+
+void akv_ring_wake_durable(struct akv_arena *a)
+{
+    struct akv_hdr *h = a->hdr;
+    uint64_t durable;
+    int hwm;
+
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!atomic_load(&h->h_durable_waiters))
+        return;
+    durable = atomic_load(&h->h_ring_durable);
+    hwm = atomic_load(&h->h_slots_hwm);
+    for (int i = 0; i < hwm; i++) {
+        struct akv_client_slot *cs = &a->slots[i];
+        uint64_t want = atomic_load(&cs->c_durable_want);
+        if (want && want <= durable) {
+            atomic_fetch_add(&cs->c_durable_futex, 1);
+            syscall(SYS_futex, (uint32_t *)&cs->c_durable_futex, FUTEX_WAKE,
+                    1, NULL, NULL, 0);
+        }
     }
 }

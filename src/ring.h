@@ -49,8 +49,22 @@ void akv_ring_done(struct akv_arena *a, uint64_t pos);
  * committed; a record still being written by a dead owner is aborted. */
 bool akv_ring_resolve(struct akv_arena *a, uint64_t pos, uint64_t seq);
 /* Wait until every record ending at or before `end` is on disk as the
- * fsync policy demands (appendfsync always). */
-void akv_ring_wait_durable(struct akv_arena *a, uint64_t end);
+ * fsync policy demands (appendfsync always).  `slot` is the caller's
+ * client slot, where it tells the drainer what it waits for. */
+void akv_ring_wait_durable(struct akv_arena *a, int slot, uint64_t end);
+/* Drainer side: wake exactly the workers whose wait h_ring_durable now
+ * covers. */
+void akv_ring_wake_durable(struct akv_arena *a);
+/* Wake the drainer if it sleeps (a record was committed). */
+void akv_ring_kick(struct akv_arena *a);
+/* The drainer sleeps on h_ring_kick (value `kick`, read before it last
+ * looked for work) unless work_pending(arg) finds work after it has said
+ * it sleeps. */
+void akv_ring_drainer_sleep(struct akv_arena *a, uint32_t kick,
+                            bool (*work_pending)(void *), void *arg,
+                            int timeout_ms);
+/* The tail or durable moved: wake writers waiting for room. */
+void akv_ring_progress(struct akv_arena *a);
 /* End position of the record at pos. */
 uint64_t akv_ring_end(struct akv_arena *a, uint64_t pos);
 

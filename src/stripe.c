@@ -229,11 +229,10 @@ static void prepare(struct akv_op *op, uint64_t touched, uint64_t seq,
                     uint64_t ring_pos)
 {
     struct akv_arena *a = op->ctx->a;
+    int si;
 
-    for (int si = 0; si < AKV_NSTRIPES; si++) {
+    AKV_FOREACH_BIT(si, touched) {
         struct akv_intent *in = &a->stripes[si].s_intent;
-        if (!(touched & (1ULL << si)))
-            continue;
         in->i_client = (uint32_t)op->ctx->slot;
         in->i_seq = seq;
         in->i_ring_pos = ring_pos;
@@ -329,6 +328,7 @@ static void apply_flush(struct akv_arena *a, int si, int pdb)
 static void apply(struct akv_op *op, uint64_t touched)
 {
     struct akv_arena *a = op->ctx->a;
+    int si;
 
     for (int i = 0; i < op->nst; i++) {
         if (i == op->nst / 2)
@@ -342,9 +342,8 @@ static void apply(struct akv_op *op, uint64_t touched)
     if (op->meta_e)
         apply_meta(op);
     if (op->flush_pdb != AKV_FLUSH_NONE)
-        for (int si = 0; si < AKV_NSTRIPES; si++)
-            if (touched & (1ULL << si))
-                apply_flush(a, si, op->flush_pdb);
+        AKV_FOREACH_BIT(si, touched)
+            apply_flush(a, si, op->flush_pdb);
     if (op->swap) {
         struct akv_intent *in = &a->stripes[__builtin_ctzll(touched)].s_intent;
         a->hdr->h_dbmap[in->i_swap_a] = in->i_swap_pa;
@@ -380,6 +379,7 @@ int akv_stripe_commit_locked(struct akv_op *op)
     uint64_t touched = touched_stripes(op);
     uint64_t seq = op->ctx->seq + 1;
     int64_t rec = log_effects(op, seq);
+    int si;
 
     if (rec < 0)
         return (int)rec;
@@ -395,9 +395,8 @@ int akv_stripe_commit_locked(struct akv_op *op)
     AKV_FAULT("committed");
     apply(op, touched);
     AKV_FAULT("applied");
-    for (int si = 0; si < AKV_NSTRIPES; si++)
-        if (touched & (1ULL << si))
-            clear_intent(&a->stripes[si].s_intent);
+    AKV_FOREACH_BIT(si, touched)
+        clear_intent(&a->stripes[si].s_intent);
     if (rec) {
         akv_ring_done(a, (uint64_t)rec - 1);
         op->ctx->aof_wait = akv_ring_end(a, (uint64_t)rec - 1);

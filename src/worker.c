@@ -122,7 +122,7 @@ static bool flush_reply(struct akv_client *c)
      * fsync by the drainer covers every worker waiting (group commit). */
     if (c->ctx.aof_wait) {
         if (c->ctx.a->hdr->h_cfg.appendfsync == AKV_FSYNC_ALWAYS)
-            akv_ring_wait_durable(c->ctx.a, c->ctx.aof_wait);
+            akv_ring_wait_durable(c->ctx.a, c->ctx.slot, c->ctx.aof_wait);
         c->ctx.aof_wait = 0;
     }
     if (c->reply.len) {
