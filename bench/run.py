@@ -7,7 +7,11 @@ workloads against each in turn, and prints one table with both figures
 and their ratio (arenakv / redis).  Each figure is the median of --runs
 runs.  Also: server CPU per request, memory per key, restart times.
 
-    bench/run.py [--builddir build] [--runs 3] [--quick] [--out FILE]
+    bench/run.py [--builddir build] [--runs 3] [--quick|--smoke] [--out FILE]
+
+--quick is one run with small sizes (about 30 s); --smoke is smaller still
+and exists so the test suite can prove that every part of the benchmark
+runs (tests/test_bench.py): its numbers mean nothing.
 
 Nothing here is a test: numbers depend on the machine and its load.
 """
@@ -122,20 +126,26 @@ def measure(server, wl, runs):
     return {k: statistics.median(r[k] for r in results) for k in results[0]}
 
 
-def workloads(quick):
+def workloads(size_class):
+    """(test, clients, pipeline, value size, requests, keepalive) tuples.
+    Request counts are fixed per size class, so runs are comparable."""
+    full = size_class == "full"
+    scale = SCALE[size_class]
     out = []
-    tests = ["get", "set"] if quick else ["get", "set", "incr", "mset"]
+    tests = ["get", "set", "incr", "mset"] if full else ["get", "set"]
     for test in tests:
         for clients, pipeline in ((1, 1), (50, 1), (50, 16)):
-            for size in ((32,) if quick else (32, 1024)):
-                if clients == 1 and pipeline == 1:
-                    n = 5000 if quick else 20000
+            sizes = (32, 1024) if full and test != "incr" else (32,)
+            for size in sizes:
+                if clients == 1:
+                    n = 20000
+                elif pipeline == 1:
+                    n = 100000
                 else:
-                    n = 20000 if quick else (100000 if pipeline == 1
-                                             else 400000)
-                out.append((test, clients, pipeline, size, n, True))
+                    n = 400000
+                out.append((test, clients, pipeline, size, n // scale, True))
     for test in ("get", "set"):
-        out.append((test, 50, 1, 32, 5000 if quick else 20000, False))
+        out.append((test, 50, 1, 32, 20000 // scale, False))
     return out
 
 
@@ -164,7 +174,7 @@ def throughput(args, out):
     ref.start()
     rows = []
     try:
-        for wl in workloads(args.quick):
+        for wl in workloads(args.size_class):
             rows.append((label(wl), measure(akv, wl, args.runs),
                          measure(ref, wl, args.runs)))
             print("#", label(wl), "done", file=sys.stderr, flush=True)
@@ -186,7 +196,7 @@ def aof(args, out):
         try:
             for pipeline in (1, 16):
                 wl = ("set", 50, pipeline, 32,
-                      (10000 if args.quick else 50000) * pipeline, True)
+                      50000 * pipeline // SCALE[args.size_class], True)
                 rows.append(("%s appendfsync %s" % (label(wl), fsync),
                              measure(akv, wl, args.runs),
                              measure(ref, wl, args.runs)))
@@ -195,6 +205,10 @@ def aof(args, out):
             ref.stop()
     out.write("\n## With the AOF\n\n")
     table(rows, out)
+
+
+SCALE = {"full": 1, "quick": 5, "smoke": 50}
+KEYS = {"full": 1000000, "quick": 100000, "smoke": 20000}
 
 
 def fill_file(n):
@@ -207,50 +221,113 @@ def fill_file(n):
     return path
 
 
+def wait_rewrite(srv):
+    """Until the AOF rewrite that was asked for has finished."""
+    time.sleep(0.2)
+    for _ in range(1200):
+        if srv.info("persistence").get("aof_rewrite_in_progress") == "0" \
+                and srv.info("persistence").get(
+                    "aof_rewrite_scheduled", "0") == "0":
+            return
+        time.sleep(0.1)
+    raise RuntimeError("%s: the AOF rewrite did not finish" % srv.kind)
+
+
+def rewrite(srv):
+    subprocess.run(["redis-cli", "-p", str(srv.port), "bgrewriteaof"],
+                   stdout=subprocess.DEVNULL, check=True)
+    wait_rewrite(srv)
+
+
+def rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def resident(srv):
+    """Bytes of memory the server holds.  arenakv's data is the arena file
+    in tmpfs (its space is reserved as the arena grows), shared by every
+    process: count that file plus the supervisor's own RSS outside it."""
+    rss = rss_bytes(srv.proc.pid)
+    if srv.kind == "redis":
+        return rss
+    with open("/proc/%d/status" % srv.proc.pid) as f:
+        shmem = next(int(l.split()[1]) * 1024 for l in f
+                     if l.startswith("RssShmem:"))
+    return rss - shmem + os.stat(srv.arena).st_blocks * 512
+
+
+def restart_time(srv, sig, wipe_arena=False):
+    srv.proc.send_signal(sig)
+    srv.proc.wait()
+    if wipe_arena:
+        os.unlink(srv.arena)
+    return srv.start()
+
+
 def memory_and_restart(args, out):
-    n = 100000 if args.quick else 1000000
+    n = KEYS[args.size_class]
     path = fill_file(n)
     extra = ["--appendonly", "yes", "--appendfsync", "everysec"]
     akv = Server("arenakv", args.builddir, extra)
     ref = Server("redis", args.builddir, extra)
     res = {}
-    for srv in (akv, ref):
-        srv.start()
-        with open(path, "rb") as f:
-            subprocess.run(["redis-cli", "-p", str(srv.port), "--pipe"],
-                           stdin=f, stdout=subprocess.DEVNULL, check=True)
-        mem = srv.info("memory")
-        res[srv.kind] = {"used": int(mem["used_memory"]) / n}
-        subprocess.run(["redis-cli", "-p", str(srv.port), "bgrewriteaof"],
-                       stdout=subprocess.DEVNULL)
-        time.sleep(3 if args.quick else 8)
     try:
-        # Re-attach: kill the supervisor, keep the arena.
-        akv.proc.send_signal(signal.SIGKILL)
-        akv.proc.wait()
-        res["arenakv"]["reattach"] = akv.start()
-        # Cold: a new arena loads the AOF (base + increments).
-        akv.proc.send_signal(signal.SIGKILL)
-        akv.proc.wait()
-        os.unlink(akv.arena)
-        res["arenakv"]["cold"] = akv.start()
-        ref.proc.send_signal(signal.SIGTERM)
-        ref.proc.wait()
-        res["redis"]["cold"] = ref.start()
+        for srv in (akv, ref):
+            srv.start()
+            empty = resident(srv)
+            with open(path, "rb") as f:
+                subprocess.run(["redis-cli", "-p", str(srv.port), "--pipe"],
+                               stdin=f, stdout=subprocess.DEVNULL, check=True)
+            mem = srv.info("memory")
+            full = resident(srv)
+            res[srv.kind] = {"used": int(mem["used_memory"]) / n,
+                             "empty": empty / 1e6, "rss": full / n,
+                             "rss_keys": (full - empty) / n}
+            rewrite(srv)
+        # Re-attach: the supervisor is killed, the arena stays.
+        res["arenakv"]["reattach"] = statistics.median(
+            restart_time(akv, signal.SIGKILL) for _ in range(3))
+        # Cold: a new arena loads the AOF (SQLite base + increments).
+        res["arenakv"]["cold"] = statistics.median(
+            restart_time(akv, signal.SIGKILL, True) for _ in range(3))
+        # Redis: its default AOF (RDB preamble), then one of commands.
+        res["redis"]["cold"] = statistics.median(
+            restart_time(ref, signal.SIGTERM) for _ in range(3))
+        subprocess.run(["redis-cli", "-p", str(ref.port), "config", "set",
+                        "aof-use-rdb-preamble", "no"],
+                       stdout=subprocess.DEVNULL, check=True)
+        rewrite(ref)
+        ref.extra += ["--aof-use-rdb-preamble", "no"]
+        res["redis"]["cold_plain"] = statistics.median(
+            restart_time(ref, signal.SIGTERM) for _ in range(3))
     finally:
         akv.stop()
         ref.stop()
+    a, r = res["arenakv"], res["redis"]
     out.write("\n## Memory and restart, %d keys (16 B keys, 32 B values)\n\n"
               % n)
     out.write("| | arenakv | redis | ratio |\n|---|---|---|---|\n")
     out.write("| used_memory per key (bytes) | %.1f | %.1f | %.2f |\n" % (
-        res["arenakv"]["used"], res["redis"]["used"],
-        res["arenakv"]["used"] / res["redis"]["used"]))
+        a["used"], r["used"], a["used"] / r["used"]))
+    out.write("| resident per key (bytes): arenakv's arena file and "
+              "supervisor RSS, redis's RSS | %.1f | %.1f | %.2f |\n" % (
+                  a["rss"], r["rss"], a["rss"] / r["rss"]))
+    out.write("| the same, less the empty server's | %.1f | %.1f | %.2f |\n"
+              % (a["rss_keys"], r["rss_keys"], a["rss_keys"] / r["rss_keys"]))
+    out.write("| resident when empty (MB): arenakv's AOF ring, client slots "
+              "and tables | %.1f | %.1f | - |\n" % (a["empty"], r["empty"]))
     out.write("| restart, live arena re-attached (s) | %.3f | - | - |\n"
-              % res["arenakv"]["reattach"])
-    out.write("| restart, load from AOF after rewrite (s) | %.3f | %.3f | "
-              "%.2f |\n" % (res["arenakv"]["cold"], res["redis"]["cold"],
-                            res["arenakv"]["cold"] / res["redis"]["cold"]))
+              % a["reattach"])
+    out.write("| restart, load from AOF after rewrite (s); redis: RDB "
+              "preamble (its default) | %.3f | %.3f | %.2f |\n" % (
+                  a["cold"], r["cold"], a["cold"] / r["cold"]))
+    out.write("| the same; redis: AOF of commands (aof-use-rdb-preamble no) "
+              "| %.3f | %.3f | %.2f |\n" % (
+                  a["cold"], r["cold_plain"], a["cold"] / r["cold_plain"]))
 
 
 def main():
@@ -259,17 +336,23 @@ def main():
         "AKV_BUILDDIR", os.path.join(os.path.dirname(__file__), "..")))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true",
-                    help="small sizes, one size class: a smoke run")
+                    help="one run, small sizes, GET and SET only")
+    ap.add_argument("--smoke", action="store_true",
+                    help="tiny sizes: proves every part runs, nothing more")
     ap.add_argument("--out", help="also write the tables to this file")
     args = ap.parse_args()
-    if args.quick:
+    args.size_class = ("smoke" if args.smoke else
+                       "quick" if args.quick else "full")
+    if args.size_class != "full":
         args.runs = 1
     out = io.StringIO()
+    t0 = time.monotonic()
     out.write("# arenakv vs redis-server (%s, %d run(s), median)\n"
               % (time.strftime("%Y-%m-%d"), args.runs))
     throughput(args, out)
     aof(args, out)
     memory_and_restart(args, out)
+    out.write("\nThe benchmark took %.0f s.\n" % (time.monotonic() - t0))
     sys.stdout.write(out.getvalue())
     if args.out:
         with open(args.out, "w") as f:
