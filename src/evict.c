@@ -86,11 +86,11 @@ void akv_touch(struct akv_arena *a, struct akv_entry *e, int64_t now)
                           memory_order_relaxed);
 }
 
-uint32_t akv_initial_atime(struct akv_arena *a)
+uint32_t akv_initial_atime(struct akv_arena *a, int64_t now_ms)
 {
     if (akv_policy_is_lfu(a->hdr->h_cfg.maxmemory_policy))
         return (minutes(a) << 8) | LFU_INIT;
-    return akv_clock(a);
+    return akv_clock_at(a, now_ms);
 }
 
 /* ------------------------------------------------------------ the pool */

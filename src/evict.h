@@ -10,7 +10,7 @@ bool akv_policy_is_lfu(int64_t policy);
 /* Record an access to e at `now` (Unix ms): LRU clock or LFU counter. */
 void akv_touch(struct akv_arena *a, struct akv_entry *e, int64_t now);
 /* e_atime for a new entry. */
-uint32_t akv_initial_atime(struct akv_arena *a);
+uint32_t akv_initial_atime(struct akv_arena *a, int64_t now_ms);
 /* OBJECT FREQ: the decayed LFU counter. */
 uint32_t akv_lfu_freq(struct akv_arena *a, const struct akv_entry *e);
 /* Evict per maxmemory-policy until used memory <= target.  `avoid`: the

@@ -206,7 +206,9 @@ struct akv_entry *akv_op_new_room(struct akv_op *op, int ldb,
     e->e_klen = (uint32_t)klen;
     e->e_vlen = (uint32_t)vlen;
     atomic_store_explicit(&e->e_expire, expire, memory_order_relaxed);
-    atomic_store_explicit(&e->e_atime, akv_initial_atime(a),
+    atomic_store_explicit(&e->e_atime,
+                          akv_initial_atime(a, op->ctx->now ? op->ctx->now
+                                                            : akv_mstime()),
                           memory_order_relaxed);
     e->e_type = AKV_TYPE_STRING;
     e->e_db = akv_pdb(a, ldb);

@@ -5,7 +5,8 @@
  * Schema (format 1), readable with the sqlite3 shell:
  *
  *   CREATE TABLE meta (name TEXT PRIMARY KEY, value);
- *       -- format = 1, created_ms, writer = 'arenakv <version>'
+ *       -- format = 1, created_ms, writer = 'arenakv <version>',
+ *       -- keys = number of rows in keys (absent in older files)
  *   CREATE TABLE keys (
  *       db        INTEGER NOT NULL,   -- logical database number
  *       key       BLOB    NOT NULL,
@@ -29,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "pages.h"
+#include "table.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -114,6 +116,39 @@ static int write_meta(sqlite3 *db)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
+/* meta.keys: the row count, so a loader can size the tables first. */
+static int write_count(sqlite3 *db, uint64_t rows)
+{
+    char sql[128];
+
+    snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES ('keys', %llu);",
+             (unsigned long long)rows);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+/* Size the tables of a new arena for the rows about to be loaded.  Keys
+ * spread evenly over the stripes; one in eight more leaves room for the
+ * unevenness of the hash. */
+static void presize_tables(struct akv_ctx *ctx, sqlite3 *db)
+{
+    sqlite3_stmt *q = NULL;
+    uint64_t keys = 0, per_stripe;
+
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = 'keys'",
+                           -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        keys = (uint64_t)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    per_stripe = keys / AKV_NSTRIPES;
+    per_stripe += per_stripe / 8;
+    for (int si = 0; si < AKV_NSTRIPES && per_stripe; si++) {
+        if (akv_stripe_lock(ctx, si) < 0)
+            return;
+        akv_table_presize_locked(ctx->a, si, per_stripe);
+        akv_stripe_unlock(ctx, si);
+    }
+}
+
 int akv_snapshot_write(struct akv_ctx *ctx, const char *path,
                        akv_snapshot_hook between, void *hook_ctx,
                        uint64_t *rows, char *why, size_t whylen)
@@ -152,7 +187,8 @@ int akv_snapshot_write(struct akv_ctx *ctx, const char *path,
             goto finish;
         }
     }
-    if (sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+    if (write_count(db, *rows) < 0 ||
+        sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(why, whylen, "%s", sqlite3_errmsg(db));
         goto finish;
     }
@@ -204,14 +240,17 @@ int akv_snapshot_load(struct akv_ctx *ctx, const char *path, uint64_t *rows,
                  db ? sqlite3_errmsg(db) : "cannot open");
         goto finish;
     }
+    presize_tables(ctx, db);
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
         int ldb = sqlite3_column_int(sel, 0);
         int64_t x = sqlite3_column_int64(sel, 3);
+        if ((*rows & 1023) == 0)
+            ctx->now = akv_mstime(); /* fine enough for access clocks */
         if (ldb < 0 || ldb >= (int)ctx->a->hdr->h_ndbs) {
             snprintf(why, whylen, "%s: db %d out of range", path, ldb);
             goto finish;
         }
-        if (x && x <= akv_mstime())
+        if (x && x <= ctx->now)
             continue;
         const void *k = sqlite3_column_blob(sel, 1);
         const void *v = sqlite3_column_blob(sel, 2);

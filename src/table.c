@@ -148,6 +148,17 @@ bool akv_table_ensure_locked(struct akv_arena *a, int si)
     return a->stripes[si].s_table[0] != 0;
 }
 
+void akv_table_presize_locked(struct akv_arena *a, int si, uint64_t keys)
+{
+    uint64_t n = 1u << AKV_TABLE_MIN_BITS;
+
+    if (a->stripes[si].s_table[0] != 0)
+        return;
+    while (n < keys && n < (1u << MAX_TABLE_BITS))
+        n *= 2;
+    start_resize(a, si, n);
+}
+
 void akv_table_link_locked(struct akv_arena *a, int si, struct akv_entry *e)
 {
     struct akv_stripe *s = &a->stripes[si];

@@ -15,6 +15,10 @@ struct akv_entry *akv_table_find_locked(struct akv_arena *a, int si,
                                         size_t klen, uint32_t hash);
 /* Make sure the stripe has a bucket array; false if the arena is full. */
 bool akv_table_ensure_locked(struct akv_arena *a, int si);
+/* Give an empty stripe a table sized for `keys` keys at once, so a bulk
+ * load neither rehashes nor walks long chains.  Does nothing to a stripe
+ * that already has a table. */
+void akv_table_presize_locked(struct akv_arena *a, int si, uint64_t keys);
 /* Link a LIVE/NEW entry; may start growing the table. */
 void akv_table_link_locked(struct akv_arena *a, int si, struct akv_entry *e);
 void akv_table_unlink_locked(struct akv_arena *a, int si,
