@@ -52,6 +52,31 @@ def wait_ping(port, timeout=60):
     raise RuntimeError("server on port %d did not start" % port)
 
 
+def proc_stat(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def proc_cpu_ticks(pid):
+    """utime + stime + cutime + cstime, 0 if the process is gone."""
+    try:
+        return sum(int(x) for x in proc_stat(pid)[11:15])
+    except (OSError, ValueError):
+        return 0
+
+
+def children_of(pid):
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if int(proc_stat(int(name))[1]) == pid:
+                    out.append(int(name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
 class Server:
     def __init__(self, kind, builddir, extra=()):
         self.kind = kind
@@ -77,12 +102,14 @@ class Server:
         return wait_ping(self.port)
 
     def cpu_seconds(self):
-        """User+system CPU of the server and of its reaped children (for
-        arenakv: every worker that served a finished connection)."""
-        with open("/proc/%d/stat" % self.proc.pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
-        return (utime + stime + cutime + cstime) / CLK_TCK
+        """User+system CPU of the server and of its reaped children, and of
+        its live children with theirs: for arenakv, the supervisor, its
+        connection spawner and every worker that served a finished
+        connection."""
+        total = proc_cpu_ticks(self.proc.pid)
+        for child in children_of(self.proc.pid):
+            total += proc_cpu_ticks(child)
+        return total / CLK_TCK
 
     def info(self, section):
         out = subprocess.run(["redis-cli", "-p", str(self.port), "info",

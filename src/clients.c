@@ -113,6 +113,14 @@ void akv_stats_totals(struct akv_arena *a, struct akv_slot_stats *out)
 #undef OUT
 }
 
+uint64_t akv_dirty(struct akv_arena *a)
+{
+    struct akv_slot_stats t;
+
+    akv_stats_totals(a, &t);
+    return atomic_load(&t.ss_dirty) - atomic_load(&a->hdr->h_dirty_at_save);
+}
+
 void akv_stats_reset(struct akv_arena *a)
 {
     struct akv_slot_stats now;

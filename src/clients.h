@@ -24,6 +24,8 @@ static inline void akv_slot_count(_Atomic uint64_t *counter, uint64_t n)
 }
 /* Totals over retired and live slots, for INFO. */
 void akv_stats_totals(struct akv_arena *a, struct akv_slot_stats *out);
+/* Keys changed since the last good save. */
+uint64_t akv_dirty(struct akv_arena *a);
 /* Start the totals from zero (CONFIG RESETSTAT). */
 void akv_stats_reset(struct akv_arena *a);
 /* Slots at or above this index have never been claimed. */

@@ -33,14 +33,6 @@ void akv_saver_init(struct akv_saver *sv, struct akv_arena *a, int slot)
     snprintf(sv->path, sizeof(sv->path), "%s", a->hdr->h_cfg.dbfilename);
 }
 
-uint64_t akv_dirty(struct akv_arena *a)
-{
-    struct akv_slot_stats t;
-
-    akv_stats_totals(a, &t);
-    return atomic_load(&t.ss_dirty) - atomic_load(&a->hdr->h_dirty_at_save);
-}
-
 int akv_save_now(struct akv_saver *sv)
 {
     struct akv_arena *a = sv->ctx.a;

@@ -20,8 +20,6 @@ void akv_saver_init(struct akv_saver *sv, struct akv_arena *a, int slot);
 void akv_saver_tick(struct akv_saver *sv);
 /* Save now in this thread (shutdown).  Returns 0 or -errno. */
 int akv_save_now(struct akv_saver *sv);
-/* Keys changed since the last good save. */
-uint64_t akv_dirty(struct akv_arena *a);
 /* Load dbfilename into a new arena, if it exists. */
 int akv_save_load(struct akv_ctx *ctx, char *why, size_t whylen);
 

@@ -4,8 +4,10 @@
  * Start-up: read the configuration, create the arena or re-attach the live
  * one left by a previous run (so a restart never reloads data), claim a
  * client slot of its own, mark the arena READY and tell systemd.  With a
- * port it listens and forks a worker per accepted connection (the child
- * runs the very same akv_worker_serve() that arenakv-worker runs).  Its
+ * port it listens and hands the sockets to arenakv-spawner, which forks a
+ * worker per accepted connection (the child runs the very same
+ * akv_worker_serve() that arenakv-worker runs); without the spawner it
+ * accepts and forks itself.  Its
  * timer reaps the client slots of workers that died, wherever they came
  * from.  SIGTERM, SIGINT or SHUTDOWN stop it cleanly; the arena stays in
  * tmpfs for the next start.
@@ -19,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,6 +39,7 @@
 #include "log.h"
 #include "save.h"
 #include "pages.h"
+#include "spawn.h"
 #include "worker.h"
 
 #define MAX_LISTENERS 8
@@ -48,8 +52,11 @@ struct supervisor {
     int lfd[MAX_LISTENERS];
     int nlfd;
     int sigfd;
-    pid_t *children;   /* forked workers still running */
-    int nchildren, capchildren;
+    struct akv_children children; /* workers forked here, the spawner */
+    pid_t spawner;     /* arenakv-spawner accepting for us, or 0 */
+    int spawner_starts; /* restarts in the current 10 s window */
+    int64_t spawner_window_ms;
+    bool stopping;
     bool reset_arena;
     bool created;      /* the arena is new: the dataset must be loaded */
     struct akv_aof aof;
@@ -291,67 +298,142 @@ static void close_listeners(struct supervisor *s)
 
 /* ------------------------------------------------------------ workers */
 
-/* The supervisor's children, so shutdown signals them and nothing else
- * (kill(0, ...) would also hit whatever shares our process group, such as
- * the shell pipeline that started us). */
-static void add_child(struct supervisor *s, pid_t pid)
+/* In the child of fork(), before exec: only async-signal-safe calls.
+ * Listeners go to descriptors 3.., everything else above them closes;
+ * errpipe reports a failed exec. */
+static void exec_spawner(struct supervisor *s, const char *path,
+                         char *const argv[], int errpipe, pid_t parent)
 {
-    if (s->nchildren == s->capchildren) {
-        int cap = s->capchildren ? s->capchildren * 2 : 64;
-        pid_t *p = realloc(s->children, (size_t)cap * sizeof(*p));
-        if (!p)
-            return; /* it still gets EOF when we close its socket */
-        s->children = p;
-        s->capchildren = cap;
+    int hi[MAX_LISTENERS], e;
+    sigset_t none;
+
+    if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0 || getppid() != parent)
+        _exit(0);
+    for (int i = 0; i < s->nlfd; i++)
+        hi[i] = fcntl(s->lfd[i], F_DUPFD, 64);
+    errpipe = fcntl(errpipe, F_DUPFD_CLOEXEC, 64 + MAX_LISTENERS);
+    for (int i = 0; i < s->nlfd; i++)
+        dup2(hi[i], 3 + i);
+    dup2(errpipe, 3 + s->nlfd);
+    fcntl(3 + s->nlfd, F_SETFD, FD_CLOEXEC);
+    close_range(4 + (unsigned)s->nlfd, ~0U, 0);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(path, argv);
+    e = errno;
+    if (write(3 + s->nlfd, &e, sizeof(e)) < 0) {
+        /* the parent sees EOF and a dead child */
     }
-    s->children[s->nchildren++] = pid;
+    _exit(127);
 }
 
-static void remove_child(struct supervisor *s, pid_t pid)
+/* arenakv-spawner beside this program (a build tree), else where it is
+ * installed; ARENAKV_SPAWNER overrides both ("none": accept here). */
+static bool find_spawner(char *path, size_t len)
 {
-    for (int i = 0; i < s->nchildren; i++) {
-        if (s->children[i] == pid) {
-            s->children[i] = s->children[--s->nchildren];
-            return;
+    const char *env = getenv("ARENAKV_SPAWNER");
+    char self[AKV_CFG_PATH - 32]; /* room for "/arenakv-spawner" */
+    ssize_t n;
+
+    if (env && *env) {
+        snprintf(path, len, "%s", env);
+        return strcmp(env, "none") != 0;
+    }
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        char *slash;
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(path, len, "%s/arenakv-spawner", self);
+            if (access(path, X_OK) == 0)
+                return true;
         }
     }
+    snprintf(path, len, "%s/arenakv-spawner", AKV_PKGLIBEXECDIR);
+    return access(path, X_OK) == 0;
 }
 
-static void spawn_worker(struct supervisor *s, int lfd)
+/* Hand accepting to arenakv-spawner: workers forked from a process that
+ * maps little are cheaper to create (see spawner_main.c).  Returns false
+ * when it cannot run; the supervisor then accepts itself. */
+static bool start_spawner(struct supervisor *s)
 {
-    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    pid_t pid;
+    char path[AKV_CFG_PATH], nfds[16], level[32];
+    char *argv[12];
+    int p[2], err = 0, argc = 0, lvl = akv_config_find("loglevel");
+    pid_t pid, self = getpid();
 
-    if (fd < 0)
-        return;
+    if (s->nlfd == 0 || !find_spawner(path, sizeof(path)))
+        return false;
+    snprintf(nfds, sizeof(nfds), "%d", s->nlfd);
+    akv_config_render(&s->cfg, (size_t)lvl, level, sizeof(level));
+    argv[argc++] = "arenakv-spawner";
+    argv[argc++] = "--listen-fds";
+    argv[argc++] = nfds;
+    argv[argc++] = "--arena";
+    argv[argc++] = s->arena_path;
+    argv[argc++] = "--loglevel";
+    argv[argc++] = level;
+    if (s->cfg.logfile[0]) {
+        argv[argc++] = "--logfile";
+        argv[argc++] = s->cfg.logfile;
+    }
+    argv[argc] = NULL;
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return false;
     pid = fork();
-    if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        close(s->sigfd);
-        close_listeners(s);
-        akv_log_init('C', (int)s->cfg.loglevel, s->cfg.logfile);
-        _exit(akv_worker_serve(&s->arena, fd, fd));
+    if (pid == 0)
+        exec_spawner(s, path, argv, p[1], self);
+    close(p[1]);
+    if (pid > 0 && read(p[0], &err, sizeof(err)) == sizeof(err)) {
+        waitpid(pid, NULL, 0);
+        pid = -1;
     }
-    if (pid < 0)
-        akv_log(AKV_LOG_WARNING, "fork failed: %s", strerror(errno));
-    else
-        add_child(s, pid);
-    close(fd);
+    close(p[0]);
+    if (pid < 0) {
+        akv_log(AKV_LOG_WARNING, "Cannot start %s (%s): accepting "
+                "connections in the supervisor", path,
+                strerror(err ? err : errno));
+        return false;
+    }
+    s->spawner = pid;
+    akv_children_add(&s->children, pid);
+    akv_log(AKV_LOG_VERBOSE, "Connections are accepted by %s (pid %d)", path,
+            (int)pid);
+    return true;
 }
 
-static void reap_children(struct supervisor *s)
+/* The spawner died while we run: start another, unless it keeps dying
+ * (three times in 10 s), then accept here. */
+static void spawner_exited(struct supervisor *s, int status)
 {
-    int status;
-    pid_t pid;
+    int64_t now = akv_monotonic_ms();
 
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        remove_child(s, pid);
-        if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
-            akv_log(AKV_LOG_NOTICE, "Worker %d killed by signal %d", (int)pid,
-                    WTERMSIG(status));
+    s->spawner = 0;
+    if (s->stopping)
+        return;
+    akv_log(AKV_LOG_WARNING, "The connection spawner exited (%s %d)",
+            WIFSIGNALED(status) ? "signal" : "status",
+            WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    if (now - s->spawner_window_ms > 10000) {
+        s->spawner_window_ms = now;
+        s->spawner_starts = 0;
     }
+    if (++s->spawner_starts > 3 || !start_spawner(s))
+        akv_log(AKV_LOG_WARNING, "Accepting connections in the supervisor");
+}
+
+static void worker_exited(void *arg, pid_t pid, int status)
+{
+    struct supervisor *s = arg;
+
+    if (pid == s->spawner)
+        spawner_exited(s, status);
+    else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+        akv_log(AKV_LOG_NOTICE, "Worker %d killed by signal %d", (int)pid,
+                WTERMSIG(status));
 }
 
 /* CONFIG SET appendonly: start logging (and rewrite at once, so the base
@@ -407,7 +489,7 @@ static bool handle_signal(struct supervisor *s)
 
     while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
         if (si.ssi_signo == SIGCHLD) {
-            reap_children(s);
+            akv_children_reap(&s->children, worker_exited, s);
         } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
             akv_log(AKV_LOG_WARNING, "Received %s scheduling shutdown...",
                     si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -415,6 +497,16 @@ static bool handle_signal(struct supervisor *s)
         }
     }
     return true;
+}
+
+static void accept_here(struct supervisor *s, int lfd)
+{
+    int fds[MAX_LISTENERS + 1];
+
+    fds[0] = s->sigfd;
+    for (int i = 0; i < s->nlfd; i++)
+        fds[i + 1] = s->lfd[i];
+    akv_spawn_worker(&s->arena, lfd, &s->children, fds, s->nlfd + 1);
 }
 
 static void serve(struct supervisor *s)
@@ -426,9 +518,11 @@ static void serve(struct supervisor *s)
         int period = (int)(1000 / AKV_MAX(s->arena.hdr->h_cfg.hz, 1));
         int64_t now = akv_monotonic_ms();
 
+        int nl = s->spawner ? 0 : s->nlfd; /* accept here only without it */
+
         pfd[0].fd = s->sigfd;
         pfd[0].events = POLLIN;
-        for (int i = 0; i < s->nlfd; i++) {
+        for (int i = 0; i < nl; i++) {
             pfd[i + 1].fd = s->lfd[i];
             pfd[i + 1].events = POLLIN;
         }
@@ -436,32 +530,22 @@ static void serve(struct supervisor *s)
             periodic(s);
             next_tick = now + period;
         }
-        if (poll(pfd, (nfds_t)s->nlfd + 1, (int)(next_tick - now)) < 0 &&
+        if (poll(pfd, (nfds_t)nl + 1, (int)(next_tick - now)) < 0 &&
             errno != EINTR)
             break;
         if ((pfd[0].revents & POLLIN) && !handle_signal(s))
             break;
-        for (int i = 0; i < s->nlfd; i++)
+        for (int i = 0; i < nl && !s->spawner; i++)
             if (pfd[i + 1].revents & POLLIN)
-                spawn_worker(s, s->lfd[i]);
+                accept_here(s, s->lfd[i]);
     }
 }
 
+/* The spawner takes up to 5 s to stop its own workers. */
 static void stop_workers(struct supervisor *s)
 {
-    int64_t deadline = akv_monotonic_ms() + 5000;
-
-    for (int i = 0; i < s->nchildren; i++)
-        kill(s->children[i], SIGTERM);
-    while (s->nchildren > 0 && akv_monotonic_ms() < deadline) {
-        pid_t pid = waitpid(-1, NULL, WNOHANG);
-        if (pid > 0)
-            remove_child(s, pid);
-        else if (pid < 0 && errno == ECHILD)
-            break;
-        else
-            usleep(10000);
-    }
+    s->stopping = true;
+    akv_children_stop(&s->children, 6000);
 }
 
 static int setup_signals(struct supervisor *s)
@@ -644,6 +728,7 @@ static int start(struct supervisor *s)
         atomic_store(&s->arena.hdr->h_lastsave, akv_mstime() / 1000);
     if (open_listeners(s) < 0)
         return -1;
+    start_spawner(s); /* before any thread exists */
     if (pthread_create(&s->loader, NULL, load_dataset, s) != 0)
         return -1;
     return 0;
@@ -669,6 +754,7 @@ int main(int argc, char **argv)
     arm_fault_from_env();
     if (s.cfg.daemonize && daemon(1, 0) < 0)
         return 1;
+    akv_log_use_journal();
     akv_log_init('M', (int)s.cfg.loglevel, s.cfg.logfile);
     akv_log(AKV_LOG_NOTICE, "arenakv %s starting (pid %d)", PACKAGE_VERSION,
             (int)getpid());

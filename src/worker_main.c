@@ -63,6 +63,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "arenakv-worker: %s\n", err);
         return 2;
     }
+    akv_log_use_journal();
     akv_log_init('C', (int)cfg.loglevel, cfg.logfile);
     if (inetd) {
         fd_in = 0;
