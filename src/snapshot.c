@@ -2,18 +2,21 @@
  * snapshot.c -- the keyspace as a SQLite database: written by compaction
  * (the AOF's base), read when a new arena is loaded.
  *
- * Schema (format 1), readable with the sqlite3 shell:
+ * Schema (format 2), readable with the sqlite3 shell:
  *
  *   CREATE TABLE meta (name TEXT PRIMARY KEY, value);
- *       -- format = 1, created_ms, writer = 'arenakv <version>',
- *       -- keys = number of rows in keys (absent in older files)
+ *       -- format = 2, created_ms, writer = 'arenakv <version>',
+ *       -- keys = number of rows in keys
  *   CREATE TABLE keys (
  *       db        INTEGER NOT NULL,   -- logical database number
  *       key       BLOB    NOT NULL,
  *       type      TEXT    NOT NULL,   -- 'string'
  *       value     BLOB    NOT NULL,
- *       expire_ms INTEGER,            -- absolute Unix ms, NULL = none
- *       PRIMARY KEY (db, key)) WITHOUT ROWID;
+ *       expire_ms INTEGER);           -- absolute Unix ms, NULL = none
+ *   CREATE UNIQUE INDEX keys_by_name ON keys (db, key);
+ *
+ * Format 1 (a WITHOUT ROWID table keyed by (db, key), no keys count) is
+ * still read.
  *
  * Writing: there is no fork (the arena is shared memory, so nothing is
  * copy-on-write).  Each stripe is copied under its own lock into a buffer
@@ -99,18 +102,24 @@ static int insert_rows(sqlite3_stmt *ins, struct copied *cp, uint64_t *rows)
 static const char schema[] =
     "PRAGMA journal_mode=OFF;"
     "PRAGMA synchronous=FULL;"
+    "PRAGMA cache_size=-65536;"
     "CREATE TABLE meta (name TEXT PRIMARY KEY, value);"
     "CREATE TABLE keys (db INTEGER NOT NULL, key BLOB NOT NULL,"
-    " type TEXT NOT NULL, value BLOB NOT NULL, expire_ms INTEGER,"
-    " PRIMARY KEY (db, key)) WITHOUT ROWID;"
+    " type TEXT NOT NULL, value BLOB NOT NULL, expire_ms INTEGER);"
     "BEGIN;";
+
+/* Built once all rows are in: one sort instead of a B-tree search per
+ * row, and a load that reads rows in rowid order meets them stripe by
+ * stripe, as they were copied. */
+static const char key_index[] =
+    "CREATE UNIQUE INDEX keys_by_name ON keys (db, key);";
 
 static int write_meta(sqlite3 *db)
 {
     char sql[256];
 
     snprintf(sql, sizeof(sql),
-             "INSERT INTO meta VALUES ('format', 1), ('created_ms', %lld),"
+             "INSERT INTO meta VALUES ('format', 2), ('created_ms', %lld),"
              " ('writer', 'arenakv %s');",
              (long long)akv_mstime(), PACKAGE_VERSION);
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
@@ -128,11 +137,11 @@ static int write_count(sqlite3 *db, uint64_t rows)
 
 /* Size the tables of a new arena for the rows about to be loaded.  Keys
  * spread evenly over the stripes; one in eight more leaves room for the
- * unevenness of the hash. */
-static void presize_tables(struct akv_ctx *ctx, sqlite3 *db)
+ * unevenness of the hash.  Returns true when the arena holds no key. */
+static bool presize_tables(struct akv_ctx *ctx, sqlite3 *db)
 {
     sqlite3_stmt *q = NULL;
-    uint64_t keys = 0, per_stripe;
+    uint64_t keys = 0, per_stripe, present = 0;
 
     if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = 'keys'",
                            -1, &q, NULL) == SQLITE_OK &&
@@ -141,12 +150,15 @@ static void presize_tables(struct akv_ctx *ctx, sqlite3 *db)
     sqlite3_finalize(q);
     per_stripe = keys / AKV_NSTRIPES;
     per_stripe += per_stripe / 8;
-    for (int si = 0; si < AKV_NSTRIPES && per_stripe; si++) {
+    for (int si = 0; si < AKV_NSTRIPES; si++) {
         if (akv_stripe_lock(ctx, si) < 0)
-            return;
-        akv_table_presize_locked(ctx->a, si, per_stripe);
+            return false;
+        present += ctx->a->stripes[si].s_count;
+        if (per_stripe)
+            akv_table_presize_locked(ctx->a, si, per_stripe);
         akv_stripe_unlock(ctx, si);
     }
+    return present == 0;
 }
 
 int akv_snapshot_write(struct akv_ctx *ctx, const char *path,
@@ -188,6 +200,7 @@ int akv_snapshot_write(struct akv_ctx *ctx, const char *path,
         }
     }
     if (write_count(db, *rows) < 0 ||
+        sqlite3_exec(db, key_index, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(why, whylen, "%s", sqlite3_errmsg(db));
         goto finish;
@@ -201,18 +214,21 @@ finish:
     return r;
 }
 
-/* Insert one row through the op API (no logging: ctx->replaying). */
-static int load_row(struct akv_ctx *ctx, struct akv_op *op, int ldb,
-                    const void *k, size_t klen, const void *v, size_t vlen,
-                    int64_t expire)
+/* Insert one row through the op API (no logging: ctx->replaying).  Into
+ * an arena that was empty when the load began there is nothing to
+ * replace: keys are unique in the file (its index says so). */
+static int load_row(struct akv_ctx *ctx, struct akv_op *op, bool into_empty,
+                    int ldb, const void *k, size_t klen, const void *v,
+                    size_t vlen, int64_t expire)
 {
-    struct akv_entry *e, *old;
+    struct akv_entry *e, *old = NULL;
 
     akv_op_init(op, ctx);
     akv_op_want_key(op, k, klen);
     if (akv_op_lock(op) < 0)
         return -ENOTRECOVERABLE;
-    old = akv_op_find(op, ldb, k, klen);
+    if (!into_empty)
+        old = akv_op_find(op, ldb, k, klen);
     e = akv_op_new(op, ldb, k, klen, vlen, expire);
     if (!e) {
         akv_op_abort(op);
@@ -231,6 +247,7 @@ int akv_snapshot_load(struct akv_ctx *ctx, const char *path, uint64_t *rows,
     sqlite3_stmt *sel = NULL;
     struct akv_op op = {0};
     int r = -EIO, rc;
+    bool into_empty;
 
     *rows = 0;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
@@ -240,7 +257,7 @@ int akv_snapshot_load(struct akv_ctx *ctx, const char *path, uint64_t *rows,
                  db ? sqlite3_errmsg(db) : "cannot open");
         goto finish;
     }
-    presize_tables(ctx, db);
+    into_empty = presize_tables(ctx, db);
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
         int ldb = sqlite3_column_int(sel, 0);
         int64_t x = sqlite3_column_int64(sel, 3);
@@ -255,7 +272,7 @@ int akv_snapshot_load(struct akv_ctx *ctx, const char *path, uint64_t *rows,
         const void *k = sqlite3_column_blob(sel, 1);
         const void *v = sqlite3_column_blob(sel, 2);
         /* SQLite gives NULL for an empty blob. */
-        r = load_row(ctx, &op, ldb, k ? k : "",
+        r = load_row(ctx, &op, into_empty, ldb, k ? k : "",
                      (size_t)sqlite3_column_bytes(sel, 1), v ? v : "",
                      (size_t)sqlite3_column_bytes(sel, 2), x);
         if (r < 0) {

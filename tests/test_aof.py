@@ -458,6 +458,12 @@ def test_rewrite_while_writing_keeps_every_write():
                            stdout=subprocess.PIPE, timeout=LONG)
         check(int(p.stdout) > 100, "base readable with sqlite3: %r"
               % p.stdout)
+        q = subprocess.run(["sqlite3", base, "select value from meta where "
+                            "name = 'keys'; select count(*) from "
+                            "sqlite_master where name = 'keys_by_name'"],
+                           stdout=subprocess.PIPE, timeout=LONG)
+        check_eq(q.stdout.split(), [p.stdout.strip(), b"1"],
+                 "the base's key count and its index")
         before = dump(srv.port)
         wait_drained(srv.port)
         srv.crash(reboot=True)
@@ -469,6 +475,50 @@ def test_rewrite_while_writing_keeps_every_write():
               (len(bad), bad[:3]))
     finally:
         stop.set()
+        srv.stop()
+        srv.remove_data()
+
+
+def test_base_of_the_first_format_still_loads():
+    """A base written before the keys count and the separate index existed
+    (a WITHOUT ROWID table keyed by (db, key)) loads as before."""
+    import sqlite3
+    srv = AofServer()
+    try:
+        d = os.path.join(srv.datadir, "appendonlydir")
+        os.makedirs(d)
+        db = sqlite3.connect(os.path.join(d, "appendonly.aof.1.base.sqlite"))
+        db.executescript(
+            "CREATE TABLE meta (name TEXT PRIMARY KEY, value);"
+            "INSERT INTO meta VALUES ('format', 1);"
+            "CREATE TABLE keys (db INTEGER NOT NULL, key BLOB NOT NULL,"
+            " type TEXT NOT NULL, value BLOB NOT NULL, expire_ms INTEGER,"
+            " PRIMARY KEY (db, key)) WITHOUT ROWID;")
+        rows = [(i % 3, b"old:%d" % i, "string", b"v%d" % i, None)
+                for i in range(500)]
+        rows.append((0, b"ttl", "string", b"t", int(time.time() * 1000) +
+                     3600 * 1000))
+        db.executemany("INSERT INTO keys VALUES (?, ?, ?, ?, ?)", rows)
+        db.commit()
+        db.close()
+        with open(os.path.join(d, "appendonly.aof.1.incr.aof"), "wb") as f:
+            f.write(b"*3\r\n$3\r\nSET\r\n$5\r\nold:0\r\n$3\r\nnew\r\n")
+        with open(os.path.join(d, "appendonly.aof.manifest"), "w") as f:
+            f.write("file appendonly.aof.1.base.sqlite seq 1 type b\n"
+                    "file appendonly.aof.1.incr.aof seq 1 type i\n")
+        srv.start()
+        got = dump(srv.port)
+        check_eq(len(got), 501, "keys loaded")
+        with RespConn(srv.port) as c:
+            check_eq(c.command(b"GET", b"old:0"), b"$3\r\nnew\r\n",
+                     "the incremental file applies over the base")
+            check_eq(c.command(b"SELECT", b"2"), b"+OK\r\n", "SELECT")
+            check_eq(c.command(b"GET", b"old:2"), b"$2\r\nv2\r\n", "db 2")
+            check_eq(c.command(b"SELECT", b"0"), b"+OK\r\n", "SELECT")
+            ttl = c.command(b"TTL", b"ttl")
+            check(ttl.startswith(b":35") or ttl.startswith(b":36"),
+                  "TTL kept: %r" % ttl)
+    finally:
         srv.stop()
         srv.remove_data()
 
