@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "ring.h"
+#include "util.h"
 
 #define REC_ALIGN 8
 
@@ -81,7 +82,7 @@ uint64_t akv_ring_end(struct akv_arena *a, uint64_t pos)
 
 static void ring_lock(struct akv_arena *a)
 {
-    if (pthread_mutex_lock(&a->hdr->h_ring_mutex) == EOWNERDEAD)
+    if (akv_mutex_lock_spinning(&a->hdr->h_ring_mutex) == EOWNERDEAD)
         pthread_mutex_consistent(&a->hdr->h_ring_mutex);
 }
 

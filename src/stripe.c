@@ -36,6 +36,7 @@
 #include "pages.h"
 #include "ring.h"
 #include "aof.h"
+#include "util.h"
 
 static bool intent_committed(struct akv_arena *a, const struct akv_intent *i)
 {
@@ -168,7 +169,7 @@ int akv_stripe_lock(struct akv_ctx *ctx, int si)
 {
     struct akv_arena *a = ctx->a;
     struct akv_stripe *s = &a->stripes[si];
-    int r = pthread_mutex_lock(&s->s_mutex);
+    int r = akv_mutex_lock_spinning(&s->s_mutex);
 
     if (akv_likely(r == 0))
         goto locked;

@@ -5,7 +5,9 @@
 #include "build-config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -379,4 +381,31 @@ bool akv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
 {
     bool skip = false;
     return glob_rec(pat, plen, s, slen, nocase, 0, &skip);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#else
+    atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+int akv_mutex_lock_spinning(pthread_mutex_t *m)
+{
+    static int ncpu;
+
+    if (!ncpu)
+        ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    for (int i = 0; ncpu > 1 && i < SPIN_TRIES; i++) {
+        int r = pthread_mutex_trylock(m);
+        if (r != EBUSY)
+            return r;
+        for (int k = 0; k < SPIN_PAUSES; k++)
+            cpu_relax();
+    }
+    return pthread_mutex_lock(m);
 }

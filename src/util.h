@@ -1,15 +1,26 @@
 /*
  * util.h -- small helpers without state: hashing, number <-> text as Redis
- * does it, glob matching, randomness.
+ * does it, glob matching, randomness, locking a shared mutex.
  */
 #ifndef AKV_UTIL_H
 #define AKV_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 
 uint32_t akv_hash(const void *key, size_t len, uint64_t seed);
+
+/* pthread_mutex_lock() for the arena's short critical sections: when the
+ * holder runs on another CPU, retrying for a few microseconds is cheaper
+ * than sleeping in the kernel and being woken (two context switches), so
+ * it retries trylock SPIN_TRIES times before it sleeps.  With one CPU the
+ * holder cannot run while we spin, so it does not.  Same results as
+ * pthread_mutex_lock (EOWNERDEAD included). */
+#define SPIN_TRIES 50  /* trylocks before sleeping in the kernel */
+#define SPIN_PAUSES 20 /* cpu pauses between them */
+int akv_mutex_lock_spinning(pthread_mutex_t *m);
 uint64_t akv_random_u64(void);
 
 /* Strict integer parsing as Redis's string2ll: no spaces, no '+', no
