@@ -118,6 +118,11 @@ int akv_aof_open(struct akv_aof *aof, struct akv_arena *a, int slot,
     int r;
 
     memset(aof, 0, sizeof(*aof));
+    if ((r = akv_arena_reserve_ring(a)) < 0) {
+        *why = "cannot reserve the AOF ring in the arena's tmpfs (is it "
+               "full? see aof-ring-size)";
+        return r;
+    }
     aof->ctx.a = a;
     aof->ctx.slot = slot;
     aof->ctx.cs = &a->slots[slot];

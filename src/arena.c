@@ -187,10 +187,11 @@ int akv_arena_create(struct akv_arena *a, const char *path, uint64_t size,
         *errmsg = "cannot create the arena file";
         return -errno;
     }
-    /* Metadata sections are reserved up front; data pages are reserved
-     * as the page allocator hands them out (pages.c). */
+    /* Metadata sections are reserved up front; the AOF ring when the AOF
+     * is turned on; data pages as the page allocator hands them out
+     * (pages.c). */
     if (ftruncate(fd, (off_t)size) < 0 ||
-        (r = posix_fallocate(fd, 0, (off_t)plan.h_pages_off)) != 0) {
+        (r = posix_fallocate(fd, 0, (off_t)plan.h_ring_off)) != 0) {
         r = errno ? -errno : -ENOSPC;
         *errmsg = "cannot size the arena file (is the tmpfs full?)";
         goto fail;
@@ -282,4 +283,18 @@ void akv_arena_detach(struct akv_arena *a)
         close(a->fd);
     a->base = NULL;
     a->fd = -1;
+}
+
+int akv_arena_reserve_ring(struct akv_arena *a)
+{
+    struct akv_hdr *h = a->hdr;
+    int r;
+
+    if (h->h_ring_reserved)
+        return 0;
+    r = posix_fallocate(a->fd, (off_t)h->h_ring_off, (off_t)h->h_ring_size);
+    if (r != 0)
+        return -r;
+    h->h_ring_reserved = 1;
+    return 0;
 }

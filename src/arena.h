@@ -274,6 +274,7 @@ struct akv_hdr {
     uint64_t h_ring_off;
     uint64_t h_ring_size;
     pthread_mutex_t h_ring_mutex;   /* reservations (h_ring_head) */
+    uint32_t h_ring_reserved;        /* its tmpfs space is fallocated */
     _Atomic uint64_t h_ring_head;    /* next byte to reserve */
     _Atomic uint64_t h_ring_written; /* records below are in the file */
     _Atomic uint64_t h_ring_durable; /* ... and fsynced per appendfsync */
@@ -366,6 +367,10 @@ int akv_arena_create(struct akv_arena *a, const char *path, uint64_t size,
 int akv_arena_attach(struct akv_arena *a, const char *path,
                      const char **errmsg);
 void akv_arena_detach(struct akv_arena *a);
+/* Reserve the AOF ring's space in tmpfs, once, when the AOF is first
+ * turned on (an arena that never logs does not pay for it).  0 or
+ * -errno (ENOSPC: the tmpfs is full). */
+int akv_arena_reserve_ring(struct akv_arena *a);
 
 /* Robust mutex initialisation for a process-shared lock in the arena. */
 int akv_shared_mutex_init(pthread_mutex_t *m);

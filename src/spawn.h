@@ -26,6 +26,11 @@ void akv_children_reap(struct akv_children *ch,
 /* SIGTERM every child and wait for them, at most timeout_ms. */
 void akv_children_stop(struct akv_children *ch, int timeout_ms);
 
+/* The signals of a process that forks workers: SIGPIPE ignored; SIGCHLD,
+ * SIGTERM, SIGINT (and SIGHUP with `hup`) blocked and read from the
+ * returned signalfd (non-blocking, close-on-exec), or -1. */
+int akv_spawn_signalfd(bool hup);
+
 /* Accept one connection on lfd and fork its worker, which serves it on
  * the arena and exits.  In the child, `close_fds` lists descriptors of the
  * parent it must not keep (nfds of them).  Returns false when there was

@@ -80,16 +80,7 @@ static int take_listeners(struct spawner *sp, int n)
 
 static int setup_signals(struct spawner *sp)
 {
-    sigset_t set;
-
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    sp->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    sp->sigfd = akv_spawn_signalfd(true);
     sp->close_in_child[sp->nlfd] = sp->sigfd;
     return sp->sigfd < 0 ? -1 : 0;
 }

@@ -550,15 +550,7 @@ static void stop_workers(struct supervisor *s)
 
 static int setup_signals(struct supervisor *s)
 {
-    sigset_t set;
-
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    s->sigfd = akv_spawn_signalfd(false);
     return s->sigfd < 0 ? -1 : 0;
 }
 

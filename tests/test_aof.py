@@ -806,14 +806,19 @@ def test_replay_of_the_differential_stream():
 def test_config_set_appendonly_live():
     """Turning the AOF on at run time rewrites it at once, so keys written
     before are in it; turning it off stops logging."""
-    srv = SnapshotServer(extra=["--save", ""])
+    srv = SnapshotServer(extra=["--save", "", "--aof-ring-size", "32mb"])
     srv.start()
     try:
+        # An arena that does not log does not hold the ring's memory.
+        reserved = os.stat(srv.arena).st_blocks * 512
         workload(srv.port, 11, 500)
         with RespConn(srv.port) as c:
             check_eq(c.command(b"CONFIG", b"SET", b"appendonly", b"yes"),
                      b"+OK\r\n", "CONFIG SET appendonly yes")
         wait_rewrite_done(srv.port)
+        grown = os.stat(srv.arena).st_blocks * 512 - reserved
+        check(grown >= 32 << 20, "the ring is reserved when the AOF is "
+              "turned on (the arena grew by %d bytes)" % grown)
         workload(srv.port, 12, 300)
         before = dump(srv.port)
         wait_drained(srv.port)
