@@ -165,14 +165,14 @@ def workloads(size_class):
             sizes = (32, 1024) if full and test != "incr" else (32,)
             for size in sizes:
                 if clients == 1:
-                    n = 20000
+                    n = 10000
                 elif pipeline == 1:
                     n = 100000
                 else:
                     n = 400000
                 out.append((test, clients, pipeline, size, n // scale, True))
     for test in ("get", "set"):
-        out.append((test, 50, 1, 32, 20000 // scale, False))
+        out.append((test, 50, 1, 32, 10000 // scale, False))
     return out
 
 
