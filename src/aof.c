@@ -567,7 +567,7 @@ void akv_aof_switch(struct akv_aof *aof, uint64_t at, int fd)
     aof->switch_at = at;
     aof->next_fd = fd;
     aof->switching = true;
-    akv_futex_wake(&aof->ctx.a->hdr->h_ring_kick);
+    akv_ring_kick(aof->ctx.a);
     while (aof->switching && aof->running)
         pthread_cond_wait(&aof->cv, &aof->mu);
     pthread_mutex_unlock(&aof->mu);
@@ -665,7 +665,7 @@ void akv_aof_stop(struct akv_aof *aof)
         atomic_store(&aof->ctx.a->hdr->h_rewrite_running, 0);
     }
     aof->stop = true;
-    akv_futex_wake(&aof->ctx.a->hdr->h_ring_kick);
+    akv_ring_kick(aof->ctx.a);
     pthread_join(aof->thread, NULL);
     aof->running = false;
     close(aof->fd);

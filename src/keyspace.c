@@ -91,6 +91,7 @@ void akv_op_want_all(struct akv_op *op)
 int akv_op_lock(struct akv_op *op)
 {
     uint64_t todo = op->want & ~op->locked;
+    int si;
 
     if (op->barrier && !op->barrier_held) {
         pthread_mutex_t *m = &op->ctx->a->hdr->h_snap_mutex;
@@ -98,14 +99,12 @@ int akv_op_lock(struct akv_op *op)
             pthread_mutex_consistent(m); /* guards nothing but order */
         op->barrier_held = true;
     }
-    while (todo) {
-        int si = __builtin_ctzll(todo);
+    AKV_FOREACH_BIT(si, todo) { /* ascending: the lock order */
         if (akv_stripe_lock(op->ctx, si) < 0) {
             akv_op_abort(op);
             return -ENOTRECOVERABLE;
         }
         op->locked |= 1ULL << si;
-        todo &= todo - 1;
     }
     return 0;
 }

@@ -39,10 +39,15 @@ void akv_futex_wait(_Atomic uint32_t *word, uint32_t val, int timeout_ms)
             timeout_ms >= 0 ? &ts : NULL, NULL, 0);
 }
 
+static void futex_wake(_Atomic uint32_t *word, int n)
+{
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
 void akv_futex_wake(_Atomic uint32_t *word)
 {
     atomic_fetch_add(word, 1);
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+    futex_wake(word, INT_MAX);
 }
 
 /* Bump a futex word; wake its sleepers only if `sleepers` counts any.
@@ -54,8 +59,7 @@ static void futex_bump(_Atomic uint32_t *word, _Atomic uint32_t *sleepers)
     atomic_fetch_add(word, 1);
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(sleepers))
-        syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL,
-                0);
+        futex_wake(word, INT_MAX);
 }
 
 static uint64_t rec_bytes(size_t len)
@@ -131,7 +135,7 @@ uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
          * futex word was read before the check, so a move of the tail
          * since then makes the wait return at once. */
         pthread_mutex_unlock(&h->h_ring_mutex);
-        akv_futex_wake(&h->h_ring_kick);
+        akv_ring_kick(a);
         atomic_fetch_add(&h->h_progress_waiters, 1);
         akv_futex_wait(&h->h_ring_progress, progress, 100);
         atomic_fetch_sub(&h->h_progress_waiters, 1);
@@ -246,8 +250,7 @@ void akv_ring_wake_durable(struct akv_arena *a)
         uint64_t want = atomic_load(&cs->c_durable_want);
         if (want && want <= durable) {
             atomic_fetch_add(&cs->c_durable_futex, 1);
-            syscall(SYS_futex, (uint32_t *)&cs->c_durable_futex, FUTEX_WAKE,
-                    1, NULL, NULL, 0);
+            futex_wake(&cs->c_durable_futex, 1);
         }
     }
 }

@@ -55,7 +55,8 @@ void akv_ring_wait_durable(struct akv_arena *a, int slot, uint64_t end);
 /* Drainer side: wake exactly the workers whose wait h_ring_durable now
  * covers. */
 void akv_ring_wake_durable(struct akv_arena *a);
-/* Wake the drainer if it sleeps (a record was committed). */
+/* Wake the drainer if it sleeps: a record was committed, the ring is
+ * full, or the supervisor has news for it (file switch, stop). */
 void akv_ring_kick(struct akv_arena *a);
 /* The drainer sleeps on h_ring_kick (value `kick`, read before it last
  * looked for work) unless work_pending(arg) finds work after it has said

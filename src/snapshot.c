@@ -114,23 +114,16 @@ static const char schema[] =
 static const char key_index[] =
     "CREATE UNIQUE INDEX keys_by_name ON keys (db, key);";
 
-static int write_meta(sqlite3 *db)
+/* Written last, when the row count is known (keys lets a loader size
+ * its tables first); created_ms is when the copy began. */
+static int write_meta(sqlite3 *db, int64_t created_ms, uint64_t rows)
 {
-    char sql[256];
+    char sql[320];
 
     snprintf(sql, sizeof(sql),
              "INSERT INTO meta VALUES ('format', 2), ('created_ms', %lld),"
-             " ('writer', 'arenakv %s');",
-             (long long)akv_mstime(), PACKAGE_VERSION);
-    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
-}
-
-/* meta.keys: the row count, so a loader can size the tables first. */
-static int write_count(sqlite3 *db, uint64_t rows)
-{
-    char sql[128];
-
-    snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES ('keys', %llu);",
+             " ('writer', 'arenakv %s'), ('keys', %llu);",
+             (long long)created_ms, PACKAGE_VERSION,
              (unsigned long long)rows);
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
@@ -169,13 +162,13 @@ int akv_snapshot_write(struct akv_ctx *ctx, const char *path,
     struct copied cp = {.a = a};
     sqlite3 *db = NULL;
     sqlite3_stmt *ins = NULL;
+    int64_t created_ms = akv_mstime();
     int r = -EIO;
 
     *rows = 0;
     unlink(path);
     if (sqlite3_open(path, &db) != SQLITE_OK ||
         sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-        write_meta(db) < 0 ||
         sqlite3_prepare_v2(db, "INSERT INTO keys VALUES (?, ?, 'string', ?, "
                            "?)", -1, &ins, NULL) != SQLITE_OK) {
         snprintf(why, whylen, "%s", db ? sqlite3_errmsg(db) : "no memory");
@@ -199,7 +192,7 @@ int akv_snapshot_write(struct akv_ctx *ctx, const char *path,
             goto finish;
         }
     }
-    if (write_count(db, *rows) < 0 ||
+    if (write_meta(db, created_ms, *rows) < 0 ||
         sqlite3_exec(db, key_index, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(why, whylen, "%s", sqlite3_errmsg(db));
