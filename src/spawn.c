@@ -77,7 +77,7 @@ void akv_children_stop(struct akv_children *ch, int timeout_ms)
     }
 }
 
-int akv_spawn_signalfd(bool hup)
+int akv_spawn_signalfd(void)
 {
     sigset_t set;
 
@@ -86,8 +86,6 @@ int akv_spawn_signalfd(bool hup)
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    if (hup)
-        sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }

@@ -27,9 +27,9 @@ void akv_children_reap(struct akv_children *ch,
 void akv_children_stop(struct akv_children *ch, int timeout_ms);
 
 /* The signals of a process that forks workers: SIGPIPE ignored; SIGCHLD,
- * SIGTERM, SIGINT (and SIGHUP with `hup`) blocked and read from the
- * returned signalfd (non-blocking, close-on-exec), or -1. */
-int akv_spawn_signalfd(bool hup);
+ * SIGTERM and SIGINT blocked and read from the returned signalfd
+ * (non-blocking, close-on-exec), or -1. */
+int akv_spawn_signalfd(void);
 
 /* Accept one connection on lfd and fork its worker, which serves it on
  * the arena and exits.  In the child, `close_fds` lists descriptors of the

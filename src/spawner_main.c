@@ -12,10 +12,10 @@
  * list of its workers.
  *
  * Signals.  SIGTERM or SIGINT (the supervisor shuts down): stop accepting,
- * SIGTERM the workers, wait up to 5 s for them, exit.  SIGHUP, which the
- * kernel sends when the supervisor dies (PR_SET_PDEATHSIG): stop
- * accepting and exit, leaving each worker to finish its connection, as
- * it would if the supervisor had forked it.
+ * SIGTERM the workers, wait up to 5 s for them, exit.  When the
+ * supervisor dies the kernel sends SIGKILL (PR_SET_PDEATHSIG): the
+ * listening sockets close with this process, and each worker finishes its
+ * connection, as it would if the supervisor had forked it.
  */
 #include "build-config.h"
 
@@ -80,7 +80,7 @@ static int take_listeners(struct spawner *sp, int n)
 
 static int setup_signals(struct spawner *sp)
 {
-    sp->sigfd = akv_spawn_signalfd(true);
+    sp->sigfd = akv_spawn_signalfd();
     sp->close_in_child[sp->nlfd] = sp->sigfd;
     return sp->sigfd < 0 ? -1 : 0;
 }
@@ -93,8 +93,8 @@ static void worker_exited(void *arg, pid_t pid, int status)
                 WTERMSIG(status));
 }
 
-/* Returns the signal that ends the loop, or 0. */
-static int handle_signals(struct spawner *sp)
+/* Reaps workers; false when SIGTERM or SIGINT says to stop. */
+static bool handle_signals(struct spawner *sp)
 {
     struct signalfd_siginfo si;
 
@@ -102,16 +102,15 @@ static int handle_signals(struct spawner *sp)
         if (si.ssi_signo == SIGCHLD)
             akv_children_reap(&sp->children, worker_exited, NULL);
         else
-            return (int)si.ssi_signo;
+            return false;
     }
-    return 0;
+    return true;
 }
 
-static int serve(struct spawner *sp)
+static void serve(struct spawner *sp)
 {
     for (;;) {
         struct pollfd pfd[MAX_LISTENERS + 1];
-        int sig;
 
         pfd[0].fd = sp->sigfd;
         pfd[0].events = POLLIN;
@@ -120,9 +119,9 @@ static int serve(struct spawner *sp)
             pfd[i + 1].events = POLLIN;
         }
         if (poll(pfd, (nfds_t)sp->nlfd + 1, -1) < 0 && errno != EINTR)
-            return SIGTERM;
-        if ((pfd[0].revents & POLLIN) && (sig = handle_signals(sp)) != 0)
-            return sig;
+            return;
+        if ((pfd[0].revents & POLLIN) && !handle_signals(sp))
+            return;
         for (int i = 0; i < sp->nlfd; i++) {
             if (!(pfd[i + 1].revents & POLLIN))
                 continue;
@@ -140,7 +139,7 @@ int main(int argc, char **argv)
     struct akv_config cfg;
     char err[512];
     const char *why;
-    int nfds = 0, out = 0, sig;
+    int nfds = 0, out = 0;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -174,10 +173,9 @@ int main(int argc, char **argv)
     }
     if (setup_signals(&sp) < 0)
         return 1;
-    sig = serve(&sp);
+    serve(&sp);
     for (int i = 0; i < sp.nlfd; i++)
         close(sp.lfd[i]);
-    if (sig != SIGHUP)
-        akv_children_stop(&sp.children, 5000);
+    akv_children_stop(&sp.children, 5000);
     return 0;
 }

@@ -223,6 +223,21 @@ static int start_aof(struct supervisor *s)
 
 /* ------------------------------------------------------------ sockets */
 
+/* bind(), waiting up to a second while the address is in use: when a
+ * supervisor is killed, the kernel kills its spawner too (PDEATHSIG), but
+ * the spawner's listening socket closes only as that process finishes
+ * exiting, which may be just after a restart tries to bind. */
+static int bind_retrying(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    for (int tries = 0;; tries++) {
+        if (bind(fd, addr, len) == 0)
+            return 0;
+        if (errno != EADDRINUSE || tries == 20)
+            return -1;
+        usleep(50000);
+    }
+}
+
 static int listen_on(struct supervisor *s, const char *host, bool optional)
 {
     struct addrinfo hints, *res, *ai;
@@ -246,7 +261,7 @@ static int listen_on(struct supervisor *s, const char *host, bool optional)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (ai->ai_family == AF_INET6)
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+        if (bind_retrying(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
             listen(fd, (int)s->cfg.tcp_backlog) < 0) {
             if (!optional)
                 akv_log(AKV_LOG_WARNING, "Could not create server TCP "
@@ -307,7 +322,7 @@ static void exec_spawner(struct supervisor *s, const char *path,
     int hi[MAX_LISTENERS], e;
     sigset_t none;
 
-    if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0 || getppid() != parent)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
         _exit(0);
     for (int i = 0; i < s->nlfd; i++)
         hi[i] = fcntl(s->lfd[i], F_DUPFD, 64);
@@ -550,7 +565,7 @@ static void stop_workers(struct supervisor *s)
 
 static int setup_signals(struct supervisor *s)
 {
-    s->sigfd = akv_spawn_signalfd(false);
+    s->sigfd = akv_spawn_signalfd();
     return s->sigfd < 0 ? -1 : 0;
 }
 

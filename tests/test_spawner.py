@@ -180,5 +180,23 @@ def test_supervisor_death_frees_the_port_and_spares_connections():
         first.stop()
 
 
+def test_restart_right_after_a_kill_binds_the_port():
+    """The killed supervisor's spawner may still be exiting, holding the
+    listening socket, when the next supervisor binds: it must wait for the
+    port instead of failing.  The window is short, so try many times."""
+    srv = ArenakvServer().start()
+    try:
+        for _ in range(20):
+            os.kill(srv.pid, signal.SIGKILL)
+            srv.proc.wait(LONG)
+            srv.requested_port = srv.port
+            srv._logfile.close()
+            srv.start()  # raises if it cannot answer PING
+            with RespConn(srv.port) as c:
+                ping(c)
+    finally:
+        srv.stop()
+
+
 if __name__ == "__main__":
     akvtest.main(globals(), script_timeout=300)
