@@ -197,7 +197,9 @@ class _ServerBase:
                 if r == b"+PONG\r\n":
                     return
                 last = repr(r)
-            except (OSError, ProtocolViolation) as e:
+            except (OSError, ProtocolViolation, ConnectionClosed) as e:
+                # Closed without a reply: a connection that reached the
+                # listener of a process that was dying (a restart).
                 last = repr(e)
             time.sleep(0.05)
         raise ServerError("%s did not answer PING with +PONG within %.0fs "
