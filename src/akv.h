@@ -37,6 +37,19 @@
          akv_bits_ && ((i) = __builtin_ctzll(akv_bits_), 1);                 \
          akv_bits_ &= akv_bits_ - 1)
 
+/* Invariant checks compiled into the debug build only (configure
+ * --enable-debug, implied by --enable-sanitizers): they guard the
+ * arena's own structure, never client input.  A failed check names the
+ * file, line and condition on stderr and aborts. */
+#ifdef AKV_DEBUG
+void akv_assert_failed(const char *cond, const char *file, int line)
+    __attribute__((noreturn));
+#define akv_debug_assert(cond)                                               \
+    (akv_likely(cond) ? (void)0 : akv_assert_failed(#cond, __FILE__, __LINE__))
+#else
+#define akv_debug_assert(cond) ((void)0)
+#endif
+
 /* Milliseconds / microseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t akv_mstime(void);
 int64_t akv_ustime(void);

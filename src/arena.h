@@ -34,7 +34,7 @@
 #include "config.h"
 
 #define AKV_ARENA_MAGIC 0x31564b414e455241ULL /* "ARENAKV1" little endian */
-#define AKV_LAYOUT_VERSION 2u
+#define AKV_LAYOUT_VERSION 3u
 
 #define AKV_PAGE_SHIFT 16
 #define AKV_PAGE_SIZE (1u << AKV_PAGE_SHIFT)

@@ -75,8 +75,11 @@ uint64_t akv_ring_max_payload(struct akv_arena *a)
 
 struct akv_rec *akv_ring_rec(struct akv_arena *a, uint64_t pos)
 {
-    return (struct akv_rec *)(a->base + a->hdr->h_ring_off +
-                              pos % a->hdr->h_ring_size);
+    uint64_t off = pos % a->hdr->h_ring_size;
+
+    akv_debug_assert(pos % REC_ALIGN == 0);
+    akv_debug_assert(off + sizeof(struct akv_rec) <= a->hdr->h_ring_size);
+    return (struct akv_rec *)(a->base + a->hdr->h_ring_off + off);
 }
 
 uint64_t akv_ring_end(struct akv_arena *a, uint64_t pos)
@@ -90,13 +93,27 @@ static void ring_lock(struct akv_arena *a)
         pthread_mutex_consistent(&a->hdr->h_ring_mutex);
 }
 
-/* Room for `need` bytes at head, plus the filler if the record would
- * cross the end of the ring.  Returns the filler size. */
+/* Where a record of `need` bytes may start, seen from head: the filler
+ * to put first (0 when it goes at head).
+ *
+ * Invariant (the ring's one rule about its end): every record, filler
+ * included, starts where at least a record header fits before the end
+ * of the ring.  Readers (the drainer, reclaim, repair) read a header at
+ * every position they visit, so a header that crossed the end would be
+ * read from, and a filler's written to, whatever follows the ring in the
+ * arena (the first data page).  So a record goes at head only if it ends
+ * exactly at the end or leaves room for another header after it;
+ * otherwise a filler takes the rest, which the invariant makes at least
+ * a header long. */
 static uint64_t wrap_filler(struct akv_arena *a, uint64_t head, uint64_t need)
 {
-    uint64_t off = head % a->hdr->h_ring_size;
+    uint64_t size = a->hdr->h_ring_size, off = head % size;
+    uint64_t left = size - off;
 
-    return off + need > a->hdr->h_ring_size ? a->hdr->h_ring_size - off : 0;
+    akv_debug_assert(left >= sizeof(struct akv_rec));
+    if (need == left || need + sizeof(struct akv_rec) <= left)
+        return 0;
+    return left;
 }
 
 static void write_filler(struct akv_arena *a, uint64_t head, uint64_t bytes)
@@ -154,6 +171,7 @@ uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
     r->rc_db_end = (int16_t)db_end;
     r->rc_seq = seq;
     r->rc_total = need;
+    akv_debug_assert(head % h->h_ring_size + need <= h->h_ring_size);
     atomic_store(&r->rc_done, 0);
     atomic_store(&r->rc_state, AKV_REC_RESERVED);
     atomic_store(&h->h_ring_head, head + need);

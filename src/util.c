@@ -20,6 +20,15 @@
 #include "akv.h"
 #include "util.h"
 
+#ifdef AKV_DEBUG
+void akv_assert_failed(const char *cond, const char *file, int line)
+{
+    fprintf(stderr, "arenakv: %s:%d: invariant violated: %s\n", file, line,
+            cond);
+    abort();
+}
+#endif
+
 int64_t akv_mstime(void)
 {
     struct timespec ts;
