@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "aof.h"
+#include "lock.h"
 #include "fault.h"
 #include "log.h"
 #include "ring.h"
@@ -46,11 +47,6 @@ static int next_seq(const struct akv_manifest *m)
     return seq + 1;
 }
 
-static void barrier_lock(struct akv_arena *a)
-{
-    if (pthread_mutex_lock(&a->hdr->h_snap_mutex) == EOWNERDEAD)
-        pthread_mutex_consistent(&a->hdr->h_snap_mutex);
-}
 
 /* Steps 1-2: a new incremental file that takes every record from now on. */
 static int begin_new_incr(struct akv_aof *aof, int seq)
@@ -153,12 +149,14 @@ static int rewrite(struct akv_aof *aof)
     snprintf(base, sizeof(base), "%s.%d.base.sqlite", aof->name, seq);
     akv_aof_path(aof, base, path, sizeof(path));
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    barrier_lock(a);
-    r = begin_new_incr(aof, seq);
-    if (r == 0)
-        r = akv_snapshot_write(&ctx, tmp, NULL, NULL, &rows, why,
-                               sizeof(why));
-    pthread_mutex_unlock(&a->hdr->h_snap_mutex);
+    r = akv_lock(a, AKV_LOCK_SNAP, 0, AKV_LOCK_WAIT);
+    if (r == 0) {
+        r = begin_new_incr(aof, seq);
+        if (r == 0)
+            r = akv_snapshot_write(&ctx, tmp, NULL, NULL, &rows, why,
+                                   sizeof(why));
+        akv_unlock(a, AKV_LOCK_SNAP, 0);
+    }
     if (r == 0)
         r = fsync_path(tmp);
     AKV_FAULT("rewrite-copied");

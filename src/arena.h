@@ -14,14 +14,21 @@
  * Every shared struct's fields carry the struct's prefix (h_, p_, s_, i_,
  * c_, e_) so that grep finds every place that touches shared state.
  *
- * Locks (all robust, process-shared; see stripe.c for the repair rules):
+ * Locks (all robust, process-shared, all taken through akv_lock() in
+ * lock.c, which recovers each from a dead holder in its own way):
+ *   h_snap_mutex  held by a snapshot's copy; taken by ops that lock every
+ *             stripe (FLUSHALL, SWAPDB, ...), before their stripes.
  *   s_mutex   one per stripe: that stripe's table, chunks, pages it owns,
- *             counters and intent record.
+ *             counters and intent record (repair: stripe.c).
+ *   h_ring_mutex  AOF ring reservations (h_ring_head).  A writer may sleep
+ *             for ring room holding its stripes, never holding this one.
  *   h_pg_mutex  the page allocator (free runs, h_pg_top); taken only while
  *             holding at most one stripe lock, never the other way round.
- *   h_cfg_mutex the string-valued shared configuration.
- * Lock order: stripes in ascending index, then h_pg_mutex.  h_cfg_mutex is
- * a leaf and is never held while taking another lock.
+ *   h_cfg_mutex the shared configuration (h_cfg, published by
+ *             akv_cfg_publish_locked so a dead writer is rolled forward).
+ * Lock order, complete:
+ *   h_snap_mutex -> stripes ascending -> h_ring_mutex -> h_pg_mutex;
+ *   h_cfg_mutex is a leaf: nothing else is taken while it is held.
  */
 #ifndef AKV_ARENA_H
 #define AKV_ARENA_H
@@ -305,11 +312,17 @@ struct akv_hdr {
     _Atomic uint64_t h_dirty_at_save; /* dirty total at that save */
     _Atomic uint32_t h_shutdown_save; /* SHUTDOWN: 0 rules, 1 NOSAVE, 2 SAVE */
     _Atomic uint64_t h_sweep_gen;    /* complete stripe sweeps by reaper */
+    _Atomic uint32_t h_active_expire_off; /* DEBUG SET-ACTIVE-EXPIRE 0 */
 
     pthread_mutex_t h_snap_mutex;    /* held by a snapshot; taken by ops
                                       * that lock every stripe, before them */
     pthread_mutex_t h_cfg_mutex;
     struct akv_config h_cfg;
+    /* A publication in flight (lock.c): h_cfg_next is complete once
+     * h_cfg_publishing is 1, so a dead publisher's copy is finished by
+     * the next locker.  Both under h_cfg_mutex. */
+    struct akv_config h_cfg_next;
+    _Atomic uint32_t h_cfg_publishing;
     struct akv_stats h_stats;
     struct akv_slot_stats h_retired; /* counters of slots given back */
 };

@@ -571,8 +571,13 @@ void akv_dispatch(struct akv_client *c)
         /* The write could not be logged: it did not happen.  Whatever the
          * handler replied is replaced by the error. */
         c->reply.len = start;
-        akv_reply_error(&c->reply, "ERR the write is too large for the AOF "
-                                   "ring (see aof-ring-size)");
+        if (c->ctx.op_error == -ENOTRECOVERABLE)
+            akv_reply_error(&c->reply, "ERR arena is poisoned after a "
+                                       "failed repair; restart "
+                                       "arenakv-server");
+        else
+            akv_reply_error(&c->reply, "ERR the write is too large for "
+                                       "the AOF ring (see aof-ring-size)");
         c->ctx.op_error = 0;
     }
     akv_slot_count(&cs->c_stats.ss_commands, 1);

@@ -93,6 +93,8 @@ void akv_active_expire_cycle(struct akv_ctx *ctx, struct akv_expirer *ex,
     struct visit v = {0};
     int visited = 0;
 
+    if (atomic_load(&h->h_active_expire_off))
+        return;
     ctx->now = akv_mstime();
     for (;;) {
         visit_stripe(ctx, ex, ex->next, &v);

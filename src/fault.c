@@ -26,6 +26,16 @@ const char *const akv_fault_points[] = {
     NULL,
 };
 
+/* Points inside the critical sections of the locks that are not a
+ * stripe's (lock.c): a worker dies holding that lock. */
+const char *const akv_fault_lock_points[] = {
+    "barrier-held",       /* h_snap_mutex held, no stripe locked yet */
+    "ring-reserving",     /* h_ring_mutex held, filler written, head not */
+    "config-publishing",  /* h_cfg_mutex held, new config staged */
+    "config-half-copied", /* ... and half copied over the live one */
+    NULL,
+};
+
 /* Points in the supervisor's AOF rewrite (armed with ARENAKV_FAULT). */
 const char *const akv_fault_rewrite_points[] = {
     "rewrite-started",   /* new incremental file listed, nothing copied */
@@ -50,6 +60,7 @@ static bool arm_from(const char *const *list, const char *name, long n)
 bool akv_fault_arm(const char *name, long n)
 {
     return arm_from(akv_fault_points, name, n) ||
+           arm_from(akv_fault_lock_points, name, n) ||
            arm_from(akv_fault_rewrite_points, name, n);
 }
 

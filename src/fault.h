@@ -28,6 +28,9 @@ bool akv_fault_arm(const char *name, long n);
 
 /* The points a worker's mutation passes, NULL-terminated. */
 extern const char *const akv_fault_points[];
+/* The points inside the other locks' critical sections (lock.c); the
+ * page allocator's is "page-taken" above. */
+extern const char *const akv_fault_lock_points[];
 /* The points of the supervisor's AOF rewrite. */
 extern const char *const akv_fault_rewrite_points[];
 

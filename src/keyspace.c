@@ -12,6 +12,8 @@
 #include <stdlib.h>
 
 #include "clients.h"
+#include "fault.h"
+#include "lock.h"
 #include "evict.h"
 #include "keyspace.h"
 #include "pages.h"
@@ -94,10 +96,10 @@ int akv_op_lock(struct akv_op *op)
     int si;
 
     if (op->barrier && !op->barrier_held) {
-        pthread_mutex_t *m = &op->ctx->a->hdr->h_snap_mutex;
-        if (pthread_mutex_lock(m) == EOWNERDEAD)
-            pthread_mutex_consistent(m); /* guards nothing but order */
+        if (akv_lock(op->ctx->a, AKV_LOCK_SNAP, 0, AKV_LOCK_WAIT) < 0)
+            return -ENOTRECOVERABLE;
         op->barrier_held = true;
+        AKV_FAULT("barrier-held");
     }
     AKV_FOREACH_BIT(si, todo) { /* ascending: the lock order */
         if (akv_stripe_lock(op->ctx, si) < 0) {
@@ -299,34 +301,15 @@ static void unlock_all(struct akv_op *op)
     }
     op->locked = 0;
     if (op->barrier_held) {
-        pthread_mutex_unlock(&op->ctx->a->hdr->h_snap_mutex);
+        akv_unlock(op->ctx->a, AKV_LOCK_SNAP, 0);
         op->barrier_held = false;
     }
     op->barrier = false;
 }
 
-int akv_op_commit(struct akv_op *op)
-{
-    int r = 0;
-
-    if (akv_op_dirty(op)) {
-        if ((r = akv_stripe_commit_locked(op)) < 0) {
-            op->ctx->op_error = r;
-            akv_op_abort(op); /* drops the new entries, keeps lazy expiry */
-            return r;
-        }
-        if (op->ctx->cs)
-            akv_slot_count(&op->ctx->cs->c_stats.ss_dirty,
-                           (uint64_t)AKV_MAX(op->nst, 1));
-    }
-    if (op->expired)
-        atomic_fetch_add(&op->ctx->a->hdr->h_stats.st_expired, op->expired);
-    unlock_all(op);
-    op_reset(op);
-    return 0;
-}
-
-void akv_op_abort(struct akv_op *op)
+/* Forget the op's own writes: free the entries it staged (nobody can
+ * reach them yet), keep only the lazy deletions of expired keys. */
+static void drop_writes(struct akv_op *op)
 {
     int keep = 0;
 
@@ -341,5 +324,72 @@ void akv_op_abort(struct akv_op *op)
     op->meta_what = 0;
     op->flush_pdb = AKV_FLUSH_NONE;
     op->swap = false;
-    akv_op_commit(op); /* lazy deletions alone: their record is small */
+}
+
+/* Publish what is staged; returns 0 or the commit's error, in which case
+ * nothing was published (a failed commit changes nothing in the arena:
+ * it fails before its first store). */
+static int publish(struct akv_op *op)
+{
+    int r;
+
+    if (!akv_op_dirty(op))
+        return 0;
+    if ((r = akv_stripe_commit_locked(op)) < 0)
+        return r;
+    if (op->ctx->cs)
+        akv_slot_count(&op->ctx->cs->c_stats.ss_dirty,
+                       (uint64_t)AKV_MAX(op->nst, 1));
+    return 0;
+}
+
+/* The one way an op ends, whether it commits or aborts: at most two
+ * publications, never a recursion.  The op's writes are published unless
+ * it aborts; if they cannot be (the record is larger than the ring, the
+ * arena is poisoned), the writes are dropped and the lazy deletions alone
+ * tried once more.  If even those are refused (an MGET of very many
+ * expired keys on a small ring), they are dropped too: the keys are still
+ * expired, so lookups keep treating them as gone and the next access or
+ * the active expiry cycle deletes them in smaller ops. */
+static bool has_own_writes(const struct akv_op *op)
+{
+    for (int i = 0; i < op->nst; i++)
+        if (!op->st[i].expired)
+            return true;
+    return op->meta_e || op->flush_pdb != AKV_FLUSH_NONE || op->swap;
+}
+
+static int op_end(struct akv_op *op, bool keep_writes)
+{
+    int r = 0;
+
+    if (!keep_writes)
+        drop_writes(op);
+    if ((r = publish(op)) < 0) {
+        /* Only a refused write of the command's own fails the command; a
+         * refused lazy deletion does not change what a read returns. */
+        if (has_own_writes(op)) {
+            op->ctx->op_error = r;
+            drop_writes(op);
+            (void)publish(op);
+        } else {
+            r = 0;
+        }
+        op->expired = 0;
+    }
+    if (op->expired)
+        atomic_fetch_add(&op->ctx->a->hdr->h_stats.st_expired, op->expired);
+    unlock_all(op);
+    op_reset(op);
+    return keep_writes ? r : 0;
+}
+
+int akv_op_commit(struct akv_op *op)
+{
+    return op_end(op, true);
+}
+
+void akv_op_abort(struct akv_op *op)
+{
+    op_end(op, false);
 }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 
 #include "fault.h"
+#include "lock.h"
 #include "pages.h"
 
 #define RESERVE_STEP 16 /* pages fallocated at a time (1 MiB) */
@@ -152,7 +153,7 @@ static void mark_free_run(struct akv_arena *a, uint32_t idx, uint32_t n)
 /* Rebuild the bins from p_kind: used when the allocator's lock holder died.
  * Pages that are not FREE belong to some stripe, whose own repair frees
  * them if they were only half taken. */
-static void rebuild_bins_locked(struct akv_arena *a)
+void akv_pages_rebuild_locked(struct akv_arena *a)
 {
     struct akv_hdr *h = a->hdr;
     uint32_t i = 0, inuse = 0;
@@ -174,18 +175,15 @@ static void rebuild_bins_locked(struct akv_arena *a)
     h->h_pg_inuse = inuse;
 }
 
-static void pg_lock(struct akv_arena *a)
+/* 0, or -ENOTRECOVERABLE (poisoned arena: the caller changes nothing). */
+static int pg_lock(struct akv_arena *a)
 {
-    int r = pthread_mutex_lock(&a->hdr->h_pg_mutex);
-    if (akv_unlikely(r == EOWNERDEAD)) {
-        rebuild_bins_locked(a);
-        pthread_mutex_consistent(&a->hdr->h_pg_mutex);
-    }
+    return akv_lock(a, AKV_LOCK_PAGES, 0, AKV_LOCK_WAIT);
 }
 
 static void pg_unlock(struct akv_arena *a)
 {
-    pthread_mutex_unlock(&a->hdr->h_pg_mutex);
+    akv_unlock(a, AKV_LOCK_PAGES, 0);
 }
 
 /* Make sure the file has real blocks behind pages below `upto`. */
@@ -230,7 +228,8 @@ static int64_t run_alloc(struct akv_arena *a, int si, uint32_t n)
     struct akv_hdr *h = a->hdr;
     int64_t idx;
 
-    pg_lock(a);
+    if (pg_lock(a) < 0)
+        return -1;
     idx = find_run_locked(a, n);
     if (idx >= 0) {
         uint32_t have = pg(a, idx)->p_run;
@@ -276,7 +275,8 @@ static void run_free(struct akv_arena *a, uint32_t idx, uint32_t n)
     struct akv_hdr *h = a->hdr;
     uint32_t start = idx, len = n;
 
-    pg_lock(a);
+    if (pg_lock(a) < 0)
+        return; /* poisoned: the pages stay taken, nothing is reused */
     h->h_pg_inuse -= n;
     if (start > 0 && pg(a, start - 1)->p_kind == AKV_PAGE_FREE) {
         uint32_t plen = pg(a, start - 1)->p_run;
@@ -596,7 +596,10 @@ int akv_pages_check(struct akv_arena *a,
     uint32_t inuse = 0, freepages = 0, binned = 0;
     int n = 0;
 
-    pg_lock(a);
+    if (pg_lock(a) < 0) {
+        report(ctx, "page allocator: lock not recoverable");
+        return 1;
+    }
     for (uint32_t i = 0; i < h->h_pg_top; i++) {
         struct akv_page *p = pg(a, i);
         if (p->p_kind == AKV_PAGE_FREE) {

@@ -35,6 +35,10 @@ typedef bool (*akv_keep_fn)(struct akv_arena *a, struct akv_entry *e,
 void akv_pages_rebuild_stripe_locked(struct akv_arena *a, int si,
                                      akv_keep_fn keep, void *ctx);
 
+/* Rebuild the free-run bins from the page table (the allocator's lock
+ * holder died; called by akv_lock with h_pg_mutex held). */
+void akv_pages_rebuild_locked(struct akv_arena *a);
+
 /* Visit every chunk of stripe si that is not FREE (consistency checks). */
 typedef void (*akv_visit_fn)(struct akv_arena *a, struct akv_entry *e,
                              void *ctx);

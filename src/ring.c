@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
+#include "lock.h"
 #include "ring.h"
 #include "util.h"
 
@@ -87,10 +89,14 @@ uint64_t akv_ring_end(struct akv_arena *a, uint64_t pos)
     return pos + akv_ring_rec(a, pos)->rc_total;
 }
 
-static void ring_lock(struct akv_arena *a)
+static int ring_lock(struct akv_arena *a)
 {
-    if (akv_mutex_lock_spinning(&a->hdr->h_ring_mutex) == EOWNERDEAD)
-        pthread_mutex_consistent(&a->hdr->h_ring_mutex);
+    return akv_lock(a, AKV_LOCK_RING, 0, AKV_LOCK_SPIN);
+}
+
+static void ring_unlock(struct akv_arena *a)
+{
+    akv_unlock(a, AKV_LOCK_RING, 0);
 }
 
 /* Where a record of `need` bytes may start, seen from head: the filler
@@ -126,14 +132,15 @@ static void write_filler(struct akv_arena *a, uint64_t head, uint64_t bytes)
     atomic_store(&f->rc_state, AKV_REC_SKIP);
 }
 
-uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
-                          uint64_t seq, int db, int db_end)
+int akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
+                     uint64_t seq, int db, int db_end, uint64_t *pos)
 {
     struct akv_hdr *h = a->hdr;
     uint64_t need = rec_bytes(len), head, fill;
     struct akv_rec *r;
 
-    ring_lock(a);
+    if (ring_lock(a) < 0)
+        return -ENOTRECOVERABLE;
     for (;;) {
         uint32_t progress = atomic_load(&h->h_ring_progress);
         head = atomic_load(&h->h_ring_head);
@@ -151,17 +158,19 @@ uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
         /* Full: wait for the drainer without holding the mutex.  The
          * futex word was read before the check, so a move of the tail
          * since then makes the wait return at once. */
-        pthread_mutex_unlock(&h->h_ring_mutex);
+        ring_unlock(a);
         akv_ring_kick(a);
         atomic_fetch_add(&h->h_progress_waiters, 1);
         akv_futex_wait(&h->h_ring_progress, progress, 100);
         atomic_fetch_sub(&h->h_progress_waiters, 1);
-        ring_lock(a);
+        if (ring_lock(a) < 0)
+            return -ENOTRECOVERABLE;
     }
     if (fill) {
         write_filler(a, head, fill);
         head += fill;
     }
+    AKV_FAULT("ring-reserving");
     r = akv_ring_rec(a, head);
     r->rc_len = (uint32_t)len;
     r->rc_slot = (uint32_t)slot;
@@ -175,8 +184,9 @@ uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
     atomic_store(&r->rc_done, 0);
     atomic_store(&r->rc_state, AKV_REC_RESERVED);
     atomic_store(&h->h_ring_head, head + need);
-    pthread_mutex_unlock(&h->h_ring_mutex);
-    return head;
+    ring_unlock(a);
+    *pos = head;
+    return 0;
 }
 
 void akv_ring_commit(struct akv_arena *a, uint64_t pos)

@@ -32,10 +32,11 @@ struct akv_rec {
 uint64_t akv_ring_max_payload(struct akv_arena *a);
 
 /* Reserve room for a payload of len bytes (waits while the ring is full:
- * back-pressure, never loss).  Returns the record's ring position; the
- * payload goes at akv_rec_payload().  rc_state is RESERVED. */
-uint64_t akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
-                          uint64_t seq, int db, int db_end);
+ * back-pressure, never loss).  Stores the record's ring position in *pos
+ * and returns 0 (the payload goes at akv_rec_payload(), rc_state is
+ * RESERVED), or -ENOTRECOVERABLE if the arena is poisoned. */
+int akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
+                     uint64_t seq, int db, int db_end, uint64_t *pos);
 struct akv_rec *akv_ring_rec(struct akv_arena *a, uint64_t pos);
 static inline char *akv_rec_payload(struct akv_rec *r)
 {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clients.h"
+#include "lock.h"
 #include "log.h"
 #include "ring.h"
 #include "save.h"
@@ -44,11 +45,12 @@ int akv_save_now(struct akv_saver *sv)
 
     akv_stats_totals(a, &t);
     snprintf(tmp, sizeof(tmp), "temp-%d.%s", (int)getpid(), sv->path);
-    if (pthread_mutex_lock(&h->h_snap_mutex) == EOWNERDEAD)
-        pthread_mutex_consistent(&h->h_snap_mutex);
-    r = akv_snapshot_write(&sv->ctx, tmp, NULL, NULL, &rows, why,
-                           sizeof(why));
-    pthread_mutex_unlock(&h->h_snap_mutex);
+    r = akv_lock(a, AKV_LOCK_SNAP, 0, AKV_LOCK_WAIT);
+    if (r == 0) {
+        r = akv_snapshot_write(&sv->ctx, tmp, NULL, NULL, &rows, why,
+                               sizeof(why));
+        akv_unlock(a, AKV_LOCK_SNAP, 0);
+    }
     if (r == 0 && rename(tmp, sv->path) < 0)
         r = -errno;
     if (r < 0) {
@@ -84,9 +86,8 @@ static bool rule_due(struct akv_arena *a)
     int64_t since = akv_mstime() / 1000 - atomic_load(&a->hdr->h_lastsave);
     uint64_t dirty = akv_dirty(a);
 
-    pthread_mutex_lock(&a->hdr->h_cfg_mutex);
-    snprintf(rules, sizeof(rules), "%s", a->hdr->h_cfg.save);
-    pthread_mutex_unlock(&a->hdr->h_cfg_mutex);
+    if (AKV_CFG_STRING(a, save, rules) < 0)
+        return false;
     if (dirty == 0)
         return false;
     for (tok = strtok_r(rules, " ", &save); tok;

@@ -32,6 +32,7 @@
 
 #include "fault.h"
 #include "keyspace.h"
+#include "lock.h"
 #include "log.h"
 #include "pages.h"
 #include "ring.h"
@@ -165,47 +166,29 @@ void akv_stripe_repair_locked(struct akv_arena *a, int si)
             (unsigned long long)s->s_count);
 }
 
+/* Each lock of a stripe moves its incremental rehash one bucket on. */
+static int stripe_locked(struct akv_arena *a, int si, int r)
+{
+    if (r == 0)
+        akv_table_rehash_step_locked(a, si, 1);
+    return r;
+}
+
 int akv_stripe_lock(struct akv_ctx *ctx, int si)
 {
-    struct akv_arena *a = ctx->a;
-    struct akv_stripe *s = &a->stripes[si];
-    int r = akv_mutex_lock_spinning(&s->s_mutex);
-
-    if (akv_likely(r == 0))
-        goto locked;
-    if (r == EOWNERDEAD) {
-        akv_stripe_repair_locked(a, si);
-        pthread_mutex_consistent(&s->s_mutex);
-        goto locked;
-    }
-    atomic_store(&a->hdr->h_state, AKV_STATE_POISONED);
-    akv_log(AKV_LOG_WARNING, "Stripe %d cannot be recovered (%s): arena "
-            "poisoned", si, strerror(r));
-    return -ENOTRECOVERABLE;
-locked:
-    akv_table_rehash_step_locked(a, si, 1);
-    return 0;
+    return stripe_locked(ctx->a, si,
+                         akv_lock(ctx->a, AKV_LOCK_STRIPE, si, AKV_LOCK_SPIN));
 }
 
 int akv_stripe_trylock(struct akv_ctx *ctx, int si)
 {
-    struct akv_arena *a = ctx->a;
-    struct akv_stripe *s = &a->stripes[si];
-    int r = pthread_mutex_trylock(&s->s_mutex);
-
-    if (r == EOWNERDEAD) {
-        akv_stripe_repair_locked(a, si);
-        pthread_mutex_consistent(&s->s_mutex);
-        r = 0;
-    }
-    if (r == 0)
-        akv_table_rehash_step_locked(a, si, 1);
-    return -r;
+    return stripe_locked(ctx->a, si,
+                         akv_lock(ctx->a, AKV_LOCK_STRIPE, si, AKV_LOCK_TRY));
 }
 
 void akv_stripe_unlock(struct akv_ctx *ctx, int si)
 {
-    pthread_mutex_unlock(&ctx->a->stripes[si].s_mutex);
+    akv_unlock(ctx->a, AKV_LOCK_STRIPE, si);
 }
 
 /* ------------------------------------------------------------ commit */
@@ -353,7 +336,8 @@ static void apply(struct akv_op *op, uint64_t touched)
 }
 
 /* With the AOF on, reserve the op's effect record and fill it; returns
- * its ring position + 1, 0 when nothing is logged, or -E2BIG. */
+ * its ring position + 1, 0 when nothing is logged, -E2BIG, or
+ * -ENOTRECOVERABLE. */
 static int64_t log_effects(struct akv_op *op, uint64_t seq)
 {
     struct akv_ctx *ctx = op->ctx;
@@ -369,7 +353,8 @@ static int64_t log_effects(struct akv_op *op, uint64_t seq)
         return 0;
     if (len > akv_ring_max_payload(a))
         return -E2BIG;
-    pos = akv_ring_reserve(a, len, ctx->slot, seq, db, db_end);
+    if (akv_ring_reserve(a, len, ctx->slot, seq, db, db_end, &pos) < 0)
+        return -ENOTRECOVERABLE;
     memcpy(akv_rec_payload(akv_ring_rec(a, pos)), ctx->aof_buf, len);
     return (int64_t)pos + 1;
 }
@@ -417,16 +402,12 @@ void akv_stripe_sweep(struct akv_ctx *ctx)
     bool wait = !atomic_load(&a->hdr->h_aof_on);
 
     for (int si = 0; si < AKV_NSTRIPES; si++) {
-        struct akv_stripe *s = &a->stripes[si];
-        int r = wait ? pthread_mutex_lock(&s->s_mutex)
-                     : pthread_mutex_trylock(&s->s_mutex);
-        if (r == EOWNERDEAD) {
-            akv_stripe_repair_locked(a, si);
-            pthread_mutex_consistent(&s->s_mutex);
-        } else if (r != 0) {
-            continue; /* a live holder, who repaired it when it locked */
-        }
-        pthread_mutex_unlock(&s->s_mutex);
+        /* Held by a live process (which repaired it when it locked), or
+         * poisoned: nothing to sweep. */
+        if (akv_lock(a, AKV_LOCK_STRIPE, si,
+                     wait ? AKV_LOCK_WAIT : AKV_LOCK_TRY) < 0)
+            continue;
+        akv_unlock(a, AKV_LOCK_STRIPE, si);
     }
     atomic_fetch_add(&a->hdr->h_sweep_gen, 1);
 }

@@ -32,6 +32,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "aof.h"
+#include "lock.h"
 #include "clients.h"
 #include "expire.h"
 #include "fault.h"
@@ -141,9 +142,12 @@ static int open_arena(struct supervisor *s)
         if (r == 0) {
             /* The live arena keeps its data; this run's settings win
              * except those fixed when it was made (databases, size). */
-            int64_t dbs = s->arena.hdr->h_cfg.databases;
-            s->arena.hdr->h_cfg = s->cfg;
-            s->arena.hdr->h_cfg.databases = dbs;
+            struct akv_config next = s->cfg;
+            next.databases = s->arena.hdr->h_cfg.databases;
+            if (akv_lock(&s->arena, AKV_LOCK_CFG, 0, AKV_LOCK_WAIT) == 0) {
+                akv_cfg_publish_locked(&s->arena, &next);
+                akv_unlock(&s->arena, AKV_LOCK_CFG, 0);
+            }
             describe_arena(s, "Re-attached live");
             return 0;
         }

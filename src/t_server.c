@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clients.h"
+#include "lock.h"
 #include "config.h"
 #include "fault.h"
 #include "evict.h"
@@ -127,21 +128,19 @@ void akv_save_command(struct akv_client *c)
 
 static bool password_ok(struct akv_client *c, const char *p, size_t n)
 {
-    struct akv_hdr *h = c->ctx.a->hdr;
     char pass[AKV_CFG_STR];
-    bool ok;
 
-    pthread_mutex_lock(&h->h_cfg_mutex);
-    memcpy(pass, h->h_cfg.requirepass, sizeof(pass));
-    pthread_mutex_unlock(&h->h_cfg_mutex);
-    pass[sizeof(pass) - 1] = '\0';
-    ok = strlen(pass) == n && memcmp(pass, p, n) == 0;
-    return ok;
+    if (AKV_CFG_STRING(c->ctx.a, requirepass, pass) < 0)
+        return false;
+    return strlen(pass) == n && memcmp(pass, p, n) == 0;
 }
 
 static bool requirepass_set(struct akv_client *c)
 {
-    return c->ctx.a->hdr->h_cfg.requirepass[0] != '\0';
+    char pass[AKV_CFG_STR];
+
+    AKV_CFG_STRING(c->ctx.a, requirepass, pass);
+    return pass[0] != '\0';
 }
 
 /* Check user/pass; replies the error and returns false on failure. */
@@ -991,7 +990,10 @@ void akv_config_get_command(struct akv_client *c)
     long found = 0;
     const char *name;
 
-    pthread_mutex_lock(&h->h_cfg_mutex);
+    if (akv_lock(c->ctx.a, AKV_LOCK_CFG, 0, AKV_LOCK_WAIT) < 0) {
+        akv_reply_error(&c->reply, "ERR the arena is poisoned");
+        return;
+    }
     for (size_t i = 0; (name = akv_config_name(i)) != NULL; i++) {
         bool match = false;
         for (int j = 2; j < c->argc && !match; j++)
@@ -1004,7 +1006,7 @@ void akv_config_get_command(struct akv_client *c)
         akv_reply_bulk_cstr(&c->reply, val);
         found++;
     }
-    pthread_mutex_unlock(&h->h_cfg_mutex);
+    akv_unlock(c->ctx.a, AKV_LOCK_CFG, 0);
     akv_reply_set_map_len(&c->reply, at, found);
 }
 
@@ -1044,19 +1046,22 @@ void akv_config_set_command(struct akv_client *c)
             return;
         }
     }
-    pthread_mutex_lock(&h->h_cfg_mutex);
+    if (akv_lock(c->ctx.a, AKV_LOCK_CFG, 0, AKV_LOCK_WAIT) < 0) {
+        akv_reply_error(&c->reply, "ERR the arena is poisoned");
+        return;
+    }
     next = h->h_cfg;
     for (int j = 2; j < c->argc; j += 2) {
         if (config_set_one(c, &next, j, err, sizeof(err)) < 0) {
-            pthread_mutex_unlock(&h->h_cfg_mutex);
+            akv_unlock(c->ctx.a, AKV_LOCK_CFG, 0);
             akv_reply_errorf(&c->reply, "ERR CONFIG SET failed (possibly "
                              "related to argument '%.128s') - %s",
                              c->argv[j], err);
             return;
         }
     }
-    h->h_cfg = next;
-    pthread_mutex_unlock(&h->h_cfg_mutex);
+    akv_cfg_publish_locked(c->ctx.a, &next);
+    akv_unlock(c->ctx.a, AKV_LOCK_CFG, 0);
     /* A lower maxmemory takes effect now, as in Redis. */
     if (next.maxmemory > 0 &&
         atomic_load(&h->h_used) > (uint64_t)next.maxmemory)
@@ -1156,6 +1161,12 @@ void akv_debug_command(struct akv_client *c)
             return;
         }
         usleep((useconds_t)(secs * 1e6));
+        akv_reply_ok(&c->reply);
+    } else if (akv_arg_is(c, 1, "set-active-expire") && c->argc == 3) {
+        long long on;
+        if (akv_arg_ll(c, 2, &on) < 0)
+            return;
+        atomic_store(&c->ctx.a->hdr->h_active_expire_off, on == 0);
         akv_reply_ok(&c->reply);
     } else if (akv_arg_is(c, 1, "faults") && c->argc == 2) {
         int n = 0;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "clients.h"
+#include "lock.h"
 #include "log.h"
 #include "ring.h"
 #include "server.h"
@@ -248,7 +249,12 @@ static void client_init(struct akv_client *c, struct akv_arena *a, int slot,
     c->ctx.cs = &a->slots[slot];
     c->fd_in = fd_in;
     c->fd_out = fd_out;
-    c->authed = a->hdr->h_cfg.requirepass[0] == '\0';
+    {
+        char pass[AKV_CFG_STR];
+        /* Poisoned (unreadable) counts as set: refuse rather than admit. */
+        c->authed = AKV_CFG_STRING(a, requirepass, pass) == 0 &&
+                    pass[0] == '\0';
+    }
     akv_reply_init(&c->reply);
     akv_parser_init(&c->parser, a->hdr->h_cfg.proto_max_bulk_len);
     akv_op_init(&c->op, &c->ctx);

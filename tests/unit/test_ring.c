@@ -158,7 +158,8 @@ static void append_record(size_t len)
     if (atomic_load(&h->h_ring_head) - atomic_load(&h->h_ring_tail) +
             2 * (len + 2 * HDR) > h->h_ring_size)
         drain_all();
-    pos = akv_ring_reserve(&rf.a, len, rf.slot, ++rf.seq, 0, -1);
+    assert_int_equal(akv_ring_reserve(&rf.a, len, rf.slot, ++rf.seq, 0, -1,
+                                      &pos), 0);
     r = akv_ring_rec(&rf.a, pos);
     assert_in_bounds(pos, r->rc_total);
     p = (unsigned char *)akv_rec_payload(r);
