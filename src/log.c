@@ -72,20 +72,74 @@ static int syslog_priority(int level)
     }
 }
 
+static void log_write(int level, const char *msg);
+
 void akv_log(int level, const char *fmt, ...)
 {
-    static const char marks[] = ".-*#";
-    char msg[1024], line[1200];
-    struct timeval tv;
-    struct tm tm;
+    char msg[1024];
     va_list ap;
-    int n;
 
     if (level < log_level)
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    log_write(level, msg);
+}
+
+static int64_t log_clock_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void akv_log_limited(struct akv_log_limit *lim, int level, const char *fmt,
+                     ...)
+{
+    char msg[1024];
+    int64_t now = log_clock_ms();
+    va_list ap;
+    int n;
+
+    if (level < log_level)
+        return;
+    if (lim->last_ms && now - lim->last_ms < AKV_LOG_LIMIT_INTERVAL_MS) {
+        lim->suppressed++;
+        return;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (lim->suppressed && n >= 0 && (size_t)n < sizeof(msg))
+        snprintf(msg + n, sizeof(msg) - (size_t)n,
+                 " (%llu more like this in the last %lld s)",
+                 (unsigned long long)lim->suppressed,
+                 (long long)(now - lim->last_ms) / 1000);
+    lim->suppressed = 0;
+    lim->last_ms = now;
+    log_write(level, msg);
+}
+
+void akv_log_limit_flush(struct akv_log_limit *lim, int level,
+                         const char *what)
+{
+    if (lim->suppressed)
+        akv_log(level, "%s: %llu more occurrences were not logged", what,
+                (unsigned long long)lim->suppressed);
+    lim->suppressed = 0;
+    lim->last_ms = 0;
+}
+
+static void log_write(int level, const char *msg)
+{
+    static const char marks[] = ".-*#";
+    char line[1200];
+    struct timeval tv;
+    struct tm tm;
+    int n;
+
     if (log_journal && journal_sink) {
         journal_sink(syslog_priority(level), log_role, msg);
         return;
