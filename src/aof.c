@@ -362,7 +362,9 @@ int akv_aof_load(struct akv_aof *aof, struct akv_ctx *ctx, char *why,
     atomic_store(&ctx->a->hdr->h_aof_incr_seq,
                  (uint32_t)aof->man.incr_seq[aof->cur]);
     akv_reply_free(&ld.c.reply);
-    free(ld.c.op.st);
+    akv_op_free(&ld.c.op);
+    akv_op_free(&ld.c.evict_op);
+    free(ld.c.key_hash);
     free(ld.c.ctx.aof_buf);
     return r;
 }

@@ -8,7 +8,11 @@
  * becomes DEL (lazy expiry included), an expiry change PEXPIREAT or
  * PERSIST, an in-place append SETRANGE at the old length with just the
  * new bytes (idempotent, unlike APPEND), and FLUSHDB,
- * FLUSHALL and SWAPDB stay themselves.  Several commands of one op are
+ * FLUSHALL and SWAPDB stay themselves.  A handler may instead declare
+ * its effect (akv_op_effect(): INCRBYFLOAT logs SET key value KEEPTTL, a
+ * container command the command that reproduces its change); entries it
+ * marks declared get nothing inferred, and the declared commands follow
+ * the inferred ones, each in its database.  Several commands of one op are
  * wrapped in MULTI/EXEC so a torn tail never replays half an op.  Replay
  * therefore never depends on the clock or on chance.
  *
@@ -109,19 +113,6 @@ static void encode_new(struct encoder *en, struct akv_entry *e)
     en->ncmds++;
 }
 
-/* An entry removed and not replaced by a new one of the same key. */
-static bool replaced(const struct akv_op *op, const struct akv_entry *o)
-{
-    for (int i = 0; i < op->nst; i++) {
-        const struct akv_entry *e = op->st[i].e;
-        if (op->st[i].kind == AKV_CHUNK_NEW && e->e_db == o->e_db &&
-            e->e_klen == o->e_klen &&
-            memcmp(e->e_data, o->e_data, o->e_klen) == 0)
-            return true;
-    }
-    return false;
-}
-
 static void encode_del(struct encoder *en, struct akv_entry *o)
 {
     struct akv_ctx *ctx = en->op->ctx;
@@ -180,19 +171,41 @@ static void encode_db_ops(struct encoder *en)
     }
 }
 
+/* The commands handlers declared: [int32 db][uint32 length][RESP]... */
+static void encode_declared(struct encoder *en)
+{
+    struct akv_op *op = en->op;
+    size_t at = 0;
+
+    for (int i = 0; i < op->fx_n; i++) {
+        int32_t db;
+        uint32_t len;
+
+        memcpy(&db, op->fx_buf + at, sizeof(db));
+        memcpy(&len, op->fx_buf + at + sizeof(db), sizeof(len));
+        at += sizeof(db) + sizeof(len);
+        in_db(en, db);
+        buf_put(op->ctx, op->fx_buf + at, len);
+        at += len;
+        en->ncmds++;
+    }
+}
+
 static void encode_body(struct encoder *en)
 {
     struct akv_op *op = en->op;
 
     for (int i = 0; i < op->nst; i++)
-        if (op->st[i].kind == AKV_CHUNK_OLD && !replaced(op, op->st[i].e))
+        if (op->st[i].kind == AKV_CHUNK_OLD && !op->st[i].declared &&
+            !akv_op_replaces(op, op->st[i].e))
             encode_del(en, op->st[i].e);
     for (int i = 0; i < op->nst; i++)
-        if (op->st[i].kind == AKV_CHUNK_NEW)
+        if (op->st[i].kind == AKV_CHUNK_NEW && !op->st[i].declared)
             encode_new(en, op->st[i].e);
     if (op->meta_e)
         encode_meta(en);
     encode_db_ops(en);
+    encode_declared(en);
 }
 
 size_t akv_aof_encode(struct akv_op *op, int *db, int *db_end)

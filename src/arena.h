@@ -89,13 +89,37 @@ enum akv_chunk_state {
     AKV_CHUNK_TABLE = 5, /* a bucket array */
 };
 
+/* A key's type (e_type), as TYPE names it.  The values are stored in the
+ * arena and in snapshots: append, never renumber. */
 enum akv_type {
     AKV_TYPE_STRING = 0,
+    AKV_TYPE_HASH = 1,
+    AKV_TYPE_SET = 2,
+    AKV_TYPE_LIST = 3,
+    AKV_TYPE_ZSET = 4,
+    AKV_TYPE_STREAM = 5,
+    AKV_TYPE_COUNT
 };
 
-/* e_flags bits */
+/* e_flags bits.  The low nibble holds a string's flags; the high nibble the
+ * encoding of a container (enum akv_enc).  A string's encoding (int,
+ * embstr, raw) follows from its bytes and the two flags, as Redis decides
+ * it, so strings keep AKV_ENC_NONE. */
 #define AKV_EF_RAW 0x01   /* OBJECT ENCODING says "raw" regardless of length */
 #define AKV_EF_NOINT 0x02 /* never reported as "int" (INCRBYFLOAT results) */
+#define AKV_EF_ENC_SHIFT 4
+#define AKV_EF_ENC_MASK 0xf0
+
+/* A container's encoding, as OBJECT ENCODING names it in Redis 7.0. */
+enum akv_enc {
+    AKV_ENC_NONE = 0,
+    AKV_ENC_LISTPACK = 1,
+    AKV_ENC_HASHTABLE = 2,
+    AKV_ENC_INTSET = 3,
+    AKV_ENC_QUICKLIST = 4,
+    AKV_ENC_SKIPLIST = 5,
+    AKV_ENC_STREAM = 6,
+};
 
 struct akv_entry {
     uint32_t e_next;   /* chain link (ref), or free-list link */
@@ -111,6 +135,17 @@ struct akv_entry {
     char e_data[];
 };
 _Static_assert(sizeof(struct akv_entry) == 32, "entry header is 32 bytes");
+
+static inline enum akv_enc akv_entry_enc(const struct akv_entry *e)
+{
+    return (enum akv_enc)((e->e_flags & AKV_EF_ENC_MASK) >> AKV_EF_ENC_SHIFT);
+}
+
+static inline void akv_entry_set_enc(struct akv_entry *e, enum akv_enc enc)
+{
+    e->e_flags = (uint8_t)((e->e_flags & ~AKV_EF_ENC_MASK) |
+                           ((unsigned)enc << AKV_EF_ENC_SHIFT));
+}
 
 /* ---------------------------------------------------------------- pages
  * One descriptor per 64 KiB page.  A page is free, the head or a tail page

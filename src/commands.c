@@ -3,14 +3,18 @@
  *
  * The table is data: name, arity, flags, key positions, subcommands.  The
  * dispatcher is the one place that enforces arity, authentication, the
- * loading state and the maxmemory refusal for every command, so handlers
- * only do their own work.  Errors use Redis 7.0's exact text.
+ * loading state and the maxmemory refusal for every command, and that
+ * owns the command's op: it locks the stripes of the keys at the table's
+ * key positions (every stripe for AKV_CMD_ALLSTRIPES) before the handler
+ * runs and ends the op after it, so handlers only look up, stage and
+ * reply.  Errors use Redis 7.0's exact text.
  */
 #include "build-config.h"
 
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #include "clients.h"
@@ -27,6 +31,7 @@
 #define N AKV_CMD_NOAUTH
 #define S AKV_CMD_STALE
 #define A AKV_CMD_ADMIN
+#define X AKV_CMD_ALLSTRIPES
 
 #define SUB(parent, n, p, ar, fl, f, l, st, sum)                           \
     {n, p, ar, fl, f, l, st, parent, sum, NULL, parent "|" n}
@@ -176,13 +181,13 @@ const struct akv_command akv_commands[] = {
         "Moves a key to another database."),
     CMD("select", akv_select_command, 2, L | S | F, 0, 0, 0, "connection",
         "Changes the selected database."),
-    CMD("swapdb", akv_swapdb_command, 3, W | F, 0, 0, 0, "server",
+    CMD("swapdb", akv_swapdb_command, 3, W | F | X, 0, 0, 0, "server",
         "Swaps two Redis databases."),
     CMD("dbsize", akv_dbsize_command, 1, R | F, 0, 0, 0, "server",
         "Returns the number of keys in the database."),
-    CMD("flushdb", akv_flushdb_command, -1, W, 0, 0, 0, "server",
+    CMD("flushdb", akv_flushdb_command, -1, W | X, 0, 0, 0, "server",
         "Remove all keys from the current database."),
-    CMD("flushall", akv_flushall_command, -1, W, 0, 0, 0, "server",
+    CMD("flushall", akv_flushall_command, -1, W | X, 0, 0, 0, "server",
         "Removes all keys from all databases."),
     /* connection and server */
     CMD("ping", akv_ping_command, -1, F | S, 0, 0, 0, "connection",
@@ -326,34 +331,20 @@ void akv_reply_oom(struct akv_client *c)
                                "'maxmemory'.");
 }
 
-static int lock_result(struct akv_client *c, int r)
+static bool is_key_position(const struct akv_client *c, int i)
 {
-    if (r < 0)
-        akv_reply_error(&c->reply, "ERR arena is poisoned after a failed "
-                                   "repair; restart arenakv-server");
-    return r;
+    return c->key_first && i >= c->key_first && i <= c->key_last &&
+           (i - c->key_first) % c->key_step == 0;
 }
 
-int akv_lock_key(struct akv_client *c, int i)
+struct akv_key akv_arg_key(const struct akv_client *c, int i)
 {
-    akv_op_init(&c->op, &c->ctx);
-    akv_op_want_key(&c->op, c->argv[i], c->argl[i]);
-    return lock_result(c, akv_op_lock(&c->op));
-}
+    struct akv_key k = {c->argv[i], c->argl[i], 0, c->db};
 
-int akv_lock_keys(struct akv_client *c, int first, int last, int step)
-{
-    akv_op_init(&c->op, &c->ctx);
-    for (int i = first; i <= last; i += step)
-        akv_op_want_key(&c->op, c->argv[i], c->argl[i]);
-    return lock_result(c, akv_op_lock(&c->op));
-}
-
-int akv_lock_all(struct akv_client *c)
-{
-    akv_op_init(&c->op, &c->ctx);
-    akv_op_want_all(&c->op);
-    return lock_result(c, akv_op_lock(&c->op));
+    k.hash = is_key_position(c, i)
+                 ? c->key_hash[i]
+                 : akv_key_hash(c->ctx.a, c->argv[i], c->argl[i]);
+    return k;
 }
 
 static void touch(struct akv_client *c, struct akv_entry *e)
@@ -363,7 +354,8 @@ static void touch(struct akv_client *c, struct akv_entry *e)
 
 struct akv_entry *akv_find_read(struct akv_client *c, int i)
 {
-    struct akv_entry *e = akv_op_find(&c->op, c->db, c->argv[i], c->argl[i]);
+    struct akv_key k = akv_arg_key(c, i);
+    struct akv_entry *e = akv_op_find(&c->op, &k);
     struct akv_slot_stats *st = &c->ctx.cs->c_stats;
 
     if (e) {
@@ -377,7 +369,8 @@ struct akv_entry *akv_find_read(struct akv_client *c, int i)
 
 struct akv_entry *akv_find_write(struct akv_client *c, int i)
 {
-    struct akv_entry *e = akv_op_find(&c->op, c->db, c->argv[i], c->argl[i]);
+    struct akv_key k = akv_arg_key(c, i);
+    struct akv_entry *e = akv_op_find(&c->op, &k);
 
     if (e && e->e_state == AKV_CHUNK_LIVE)
         touch(c, e);
@@ -386,23 +379,50 @@ struct akv_entry *akv_find_write(struct akv_client *c, int i)
 
 struct akv_entry *akv_find_notouch(struct akv_client *c, int i)
 {
-    return akv_op_find(&c->op, c->db, c->argv[i], c->argl[i]);
+    struct akv_key k = akv_arg_key(c, i);
+
+    return akv_op_find(&c->op, &k);
 }
 
-struct akv_entry *akv_put_string(struct akv_client *c, const char *key,
-                                 size_t klen, const char *val, size_t vlen,
-                                 struct akv_entry *old, int64_t expire)
+bool akv_wrongtype(struct akv_client *c, const struct akv_entry *e,
+                   enum akv_type type)
 {
-    return akv_put_string_room(c, key, klen, val, vlen, vlen, old, expire);
+    if (!e || e->e_type == type)
+        return false;
+    akv_reply_error(&c->reply, "WRONGTYPE Operation against a key holding "
+                               "the wrong kind of value");
+    return true;
 }
 
-struct akv_entry *akv_put_string_room(struct akv_client *c, const char *key,
-                                      size_t klen, const char *val,
-                                      size_t vlen, size_t room,
-                                      struct akv_entry *old, int64_t expire)
+const char *akv_type_name(enum akv_type type)
+{
+    static const char *const names[AKV_TYPE_COUNT] = {
+        [AKV_TYPE_STRING] = "string", [AKV_TYPE_HASH] = "hash",
+        [AKV_TYPE_SET] = "set",       [AKV_TYPE_LIST] = "list",
+        [AKV_TYPE_ZSET] = "zset",     [AKV_TYPE_STREAM] = "stream",
+    };
+
+    return (unsigned)type < AKV_TYPE_COUNT ? names[type] : "unknown";
+}
+
+const char *akv_enc_name(enum akv_enc enc)
+{
+    static const char *const names[] = {
+        [AKV_ENC_NONE] = "raw",           [AKV_ENC_LISTPACK] = "listpack",
+        [AKV_ENC_HASHTABLE] = "hashtable", [AKV_ENC_INTSET] = "intset",
+        [AKV_ENC_QUICKLIST] = "quicklist", [AKV_ENC_SKIPLIST] = "skiplist",
+        [AKV_ENC_STREAM] = "stream",
+    };
+
+    return (unsigned)enc < akv_nelem(names) ? names[enc] : "unknown";
+}
+
+struct akv_entry *akv_stage_entry(struct akv_client *c,
+                                  const struct akv_key *k, size_t vlen,
+                                  size_t room, int64_t expire)
 {
     struct akv_entry *e;
-    size_t bytes = akv_chunk_class_size(sizeof(*e) + klen + room);
+    size_t bytes = akv_chunk_class_size(sizeof(*e) + k->len + room);
 
     /* Other workers may have filled what make_room() freed: evict more,
      * from stripes this op does not hold (only tried, never waited for). */
@@ -412,17 +432,37 @@ struct akv_entry *akv_put_string_room(struct akv_client *c, const char *key,
                         (uint64_t)c->ctx.a->hdr->h_cfg.maxmemory - bytes,
                         c->op.locked);
     if (!akv_op_room(&c->op, bytes)) {
-        akv_op_abort(&c->op);
+        akv_op_discard(&c->op);
         akv_reply_oom(c);
         return NULL;
     }
-    e = akv_op_new_room(&c->op, c->db, key, klen, vlen, room, expire);
+    e = akv_op_new_room(&c->op, k, vlen, room, expire);
     if (!e) {
-        akv_op_abort(&c->op);
+        akv_op_discard(&c->op);
         akv_reply_error(&c->reply, "OOM command not allowed when the arena "
                                    "is full (see arena-size)");
         return NULL;
     }
+    return e;
+}
+
+struct akv_entry *akv_put_string(struct akv_client *c, const struct akv_key *k,
+                                 const char *val, size_t vlen,
+                                 struct akv_entry *old, int64_t expire)
+{
+    return akv_put_string_room(c, k, val, vlen, vlen, old, expire);
+}
+
+struct akv_entry *akv_put_string_room(struct akv_client *c,
+                                      const struct akv_key *k,
+                                      const char *val, size_t vlen,
+                                      size_t room, struct akv_entry *old,
+                                      int64_t expire)
+{
+    struct akv_entry *e = akv_stage_entry(c, k, vlen, room, expire);
+
+    if (!e)
+        return NULL;
     if (val)
         memcpy(akv_entry_val(e), val, vlen);
     if (old)
@@ -431,6 +471,13 @@ struct akv_entry *akv_put_string_room(struct akv_client *c, const char *key,
 }
 
 /* ------------------------------------------------------------ dispatch */
+
+static void reply_poisoned(struct akv_client *c)
+{
+    akv_reply_error(&c->reply, "ERR arena is poisoned after a failed "
+                               "repair; restart arenakv-server");
+}
+
 
 static bool arity_ok(const struct akv_command *cmd, int argc)
 {
@@ -522,8 +569,7 @@ static bool allowed_now(struct akv_client *c, const struct akv_command *cmd)
     }
     if (akv_unlikely(state != AKV_STATE_READY) && !c->ctx.replaying) {
         if (state == AKV_STATE_POISONED) {
-            akv_reply_error(&c->reply, "ERR arena is poisoned after a failed "
-                                       "repair; restart arenakv-server");
+            reply_poisoned(c);
             return false;
         }
         if (!(cmd->flags & AKV_CMD_LOADING)) {
@@ -535,6 +581,63 @@ static bool allowed_now(struct akv_client *c, const struct akv_command *cmd)
     if ((cmd->flags & AKV_CMD_DENYOOM) && h->h_cfg.maxmemory > 0 &&
         !make_room(c)) {
         akv_reply_oom(c);
+        return false;
+    }
+    return true;
+}
+
+static bool key_hashes_fit(struct akv_client *c)
+{
+    int cap = c->key_hash_cap;
+    uint32_t *h;
+
+    if (c->argc <= cap)
+        return true;
+    while (cap < c->argc)
+        cap = cap ? cap * 2 : 16;
+    h = realloc(c->key_hash, (size_t)cap * sizeof(*h));
+    if (!h)
+        return false;
+    c->key_hash = h;
+    c->key_hash_cap = cap;
+    return true;
+}
+
+/* Begin the command's op: lock the stripes of every key the table names
+ * (or all of them), hashing each key once for the handler's lookups.
+ * Returns false when the reply is already an error. */
+static bool begin_op(struct akv_client *c, const struct akv_command *cmd)
+{
+    struct akv_op *op = &c->op;
+
+    c->key_first = 0;
+    if (cmd->flags & AKV_CMD_ALLSTRIPES) {
+        akv_op_init(op, &c->ctx);
+        akv_op_want_all(op);
+    } else if (cmd->first_key) {
+        int last = cmd->last_key < 0 ? c->argc + cmd->last_key
+                                     : cmd->last_key;
+        if (last >= c->argc)
+            last = c->argc - 1;
+        if (!key_hashes_fit(c)) {
+            akv_reply_error(&c->reply, "ERR out of memory");
+            return false;
+        }
+        akv_op_init(op, &c->ctx);
+        c->key_first = cmd->first_key;
+        c->key_last = last;
+        c->key_step = cmd->key_step;
+        for (int i = cmd->first_key; i <= last; i += cmd->key_step) {
+            struct akv_key k = {c->argv[i], c->argl[i], 0, c->db};
+            k.hash = c->key_hash[i] =
+                akv_key_hash(c->ctx.a, c->argv[i], c->argl[i]);
+            akv_op_want_key(op, &k);
+        }
+    } else {
+        return true;
+    }
+    if (akv_op_lock(op) < 0) {
+        reply_poisoned(c);
         return false;
     }
     return true;
@@ -566,15 +669,17 @@ void akv_dispatch(struct akv_client *c)
         c->last_cmd = cmd;
     }
     start = c->reply.len;
+    if (!begin_op(c, cmd))
+        return;
     cmd->proc(c);
+    if (akv_op_active(&c->op))
+        akv_op_commit(&c->op);
     if (akv_unlikely(c->ctx.op_error)) {
         /* The write could not be logged: it did not happen.  Whatever the
          * handler replied is replaced by the error. */
         c->reply.len = start;
         if (c->ctx.op_error == -ENOTRECOVERABLE)
-            akv_reply_error(&c->reply, "ERR arena is poisoned after a "
-                                       "failed repair; restart "
-                                       "arenakv-server");
+            reply_poisoned(c);
         else
             akv_reply_error(&c->reply, "ERR the write is too large for "
                                        "the AOF ring (see aof-ring-size)");

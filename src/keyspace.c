@@ -41,15 +41,65 @@ uint32_t akv_clock_at(struct akv_arena *a, int64_t now_ms)
     return (uint32_t)((now_ms - a->hdr->h_created_ms) / 10);
 }
 
+/* The filter's bit for an entry staged for removal (by address, in the
+ * first half) and for a key staged new (by hash, in the second half).  A
+ * false positive only costs a scan. */
+static uint32_t filter_bit_entry(const struct akv_entry *e)
+{
+    return (uint32_t)(((uintptr_t)e * 0x9E3779B97F4A7C15ULL) >> 48);
+}
+
+static uint32_t filter_bit_key(uint32_t hash)
+{
+    return AKV_OP_FILTER_BITS + (hash & (AKV_OP_FILTER_BITS - 1));
+}
+
+static void filter_set(struct akv_op *op, uint32_t bit)
+{
+    op->filter[bit / 64] |= 1ULL << (bit % 64);
+}
+
+static bool filter_may(const struct akv_op *op, uint32_t bit)
+{
+    return !op->filtering || (op->filter[bit / 64] >> (bit % 64) & 1);
+}
+
+static void filter_add(struct akv_op *op, const struct akv_staged *row)
+{
+    if (row->kind == AKV_CHUNK_OLD)
+        filter_set(op, filter_bit_entry(row->e));
+    else
+        filter_set(op, filter_bit_key(row->e->e_hash));
+}
+
+/* Start filtering when the op has grown past a short scan. */
+static void filter_start(struct akv_op *op)
+{
+    if (!op->filter) {
+        op->filter = calloc(2 * AKV_OP_FILTER_WORDS, sizeof(uint64_t));
+        if (!op->filter)
+            return; /* scans stay correct, only slower */
+    }
+    op->filtering = true;
+    for (int i = 0; i < op->nst; i++)
+        filter_add(op, &op->st[i]);
+}
+
 /* Forget what was staged (st[] itself is kept for the next op). */
 static void op_reset(struct akv_op *op)
 {
+    if (op->filtering) {
+        memset(op->filter, 0, 2 * AKV_OP_FILTER_WORDS * sizeof(uint64_t));
+        op->filtering = false;
+    }
     op->nst = 0;
     op->meta_e = NULL;
     op->meta_what = 0;
     op->flush_pdb = AKV_FLUSH_NONE;
     op->swap = false;
     op->expired = 0;
+    op->fx_len = 0;
+    op->fx_n = 0;
 }
 
 void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
@@ -57,28 +107,25 @@ void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
     op->ctx = ctx;
     op->want = op->locked = 0;
     op->barrier = op->barrier_held = false;
-    op->memo_klen = SIZE_MAX;
     op_reset(op);
 }
 
-void akv_op_want_key(struct akv_op *op, const char *key, size_t klen)
+void akv_op_free(struct akv_op *op)
 {
-    uint32_t h = akv_key_hash(op->ctx->a, key, klen);
-
-    if (klen <= sizeof(op->memo_key)) {
-        memcpy(op->memo_key, key, klen);
-        op->memo_klen = klen;
-        op->memo_hash = h;
-    }
-    op->want |= 1ULL << akv_stripe_of(h);
+    free(op->st);
+    free(op->fx_buf);
+    free(op->filter);
+    op->st = NULL;
+    op->fx_buf = NULL;
+    op->filter = NULL;
+    op->cap = 0;
+    op->fx_cap = 0;
+    op->filtering = false;
 }
 
-static uint32_t op_key_hash(const struct akv_op *op, const char *key,
-                            size_t klen)
+void akv_op_want_key(struct akv_op *op, const struct akv_key *k)
 {
-    if (klen == op->memo_klen && memcmp(key, op->memo_key, klen) == 0)
-        return op->memo_hash;
-    return akv_key_hash(op->ctx->a, key, klen);
+    op->want |= 1ULL << akv_stripe_of(k->hash);
 }
 
 /* An op on every stripe (FLUSHDB, FLUSHALL, SWAPDB) waits for a snapshot
@@ -126,11 +173,18 @@ static void stage(struct akv_op *op, struct akv_entry *e, int si, int kind,
     op->st[op->nst].si = (uint8_t)si;
     op->st[op->nst].kind = (uint8_t)kind;
     op->st[op->nst].expired = expired;
+    op->st[op->nst].declared = false;
     op->nst++;
+    if (op->filtering)
+        filter_add(op, &op->st[op->nst - 1]);
+    else if (op->nst > AKV_OP_SCAN_ROWS)
+        filter_start(op);
 }
 
 static bool staged_old(const struct akv_op *op, const struct akv_entry *e)
 {
+    if (!filter_may(op, filter_bit_entry(e)))
+        return false;
     for (int i = 0; i < op->nst; i++)
         if (op->st[i].e == e && op->st[i].kind == AKV_CHUNK_OLD)
             return true;
@@ -140,6 +194,8 @@ static bool staged_old(const struct akv_op *op, const struct akv_entry *e)
 static struct akv_entry *staged_new(const struct akv_op *op, uint8_t pdb,
                                     const char *key, size_t klen, uint32_t h)
 {
+    if (!filter_may(op, filter_bit_key(h)))
+        return NULL;
     for (int i = op->nst; i-- > 0;) {
         struct akv_entry *e = op->st[i].e;
         if (op->st[i].kind == AKV_CHUNK_NEW && e->e_hash == h &&
@@ -150,18 +206,22 @@ static struct akv_entry *staged_new(const struct akv_op *op, uint8_t pdb,
     return NULL;
 }
 
-struct akv_entry *akv_op_find(struct akv_op *op, int ldb, const char *key,
-                              size_t klen)
+bool akv_op_replaces(const struct akv_op *op, const struct akv_entry *o)
+{
+    return staged_new(op, o->e_db, o->e_data, o->e_klen, o->e_hash) != NULL;
+}
+
+struct akv_entry *akv_op_find(struct akv_op *op, const struct akv_key *k)
 {
     struct akv_arena *a = op->ctx->a;
-    uint32_t h = op_key_hash(op, key, klen);
-    int si = akv_stripe_of(h);
-    uint8_t pdb = akv_pdb(a, ldb);
+    int si = akv_stripe_of(k->hash);
+    uint8_t pdb = akv_pdb(a, k->db);
     struct akv_entry *e;
 
-    if ((e = staged_new(op, pdb, key, klen, h)) != NULL)
+    assert(op->locked & (1ULL << si));
+    if ((e = staged_new(op, pdb, k->ptr, k->len, k->hash)) != NULL)
         return e;
-    e = akv_table_find_locked(a, si, pdb, key, klen, h);
+    e = akv_table_find_locked(a, si, pdb, k->ptr, k->len, k->hash);
     if (!e || staged_old(op, e))
         return NULL;
     if (akv_entry_expired(e, op->ctx->now)) {
@@ -183,28 +243,27 @@ bool akv_op_room(struct akv_op *op, size_t bytes)
            (uint64_t)max;
 }
 
-struct akv_entry *akv_op_new(struct akv_op *op, int ldb, const char *key,
-                             size_t klen, size_t vlen, int64_t expire)
+struct akv_entry *akv_op_new(struct akv_op *op, const struct akv_key *k,
+                             size_t vlen, int64_t expire)
 {
-    return akv_op_new_room(op, ldb, key, klen, vlen, vlen, expire);
+    return akv_op_new_room(op, k, vlen, vlen, expire);
 }
 
-struct akv_entry *akv_op_new_room(struct akv_op *op, int ldb,
-                                  const char *key, size_t klen, size_t vlen,
-                                  size_t room, int64_t expire)
+struct akv_entry *akv_op_new_room(struct akv_op *op, const struct akv_key *k,
+                                  size_t vlen, size_t room, int64_t expire)
 {
     struct akv_arena *a = op->ctx->a;
-    uint32_t h = op_key_hash(op, key, klen);
-    int si = akv_stripe_of(h);
+    int si = akv_stripe_of(k->hash);
     struct akv_entry *e;
 
+    assert(op->locked & (1ULL << si));
     if (!akv_table_ensure_locked(a, si))
         return NULL;
-    e = akv_chunk_alloc_locked(a, si, sizeof(*e) + klen + room);
+    e = akv_chunk_alloc_locked(a, si, sizeof(*e) + k->len + room);
     if (!e)
         return NULL;
-    e->e_hash = h;
-    e->e_klen = (uint32_t)klen;
+    e->e_hash = k->hash;
+    e->e_klen = (uint32_t)k->len;
     e->e_vlen = (uint32_t)vlen;
     atomic_store_explicit(&e->e_expire, expire, memory_order_relaxed);
     atomic_store_explicit(&e->e_atime,
@@ -212,8 +271,9 @@ struct akv_entry *akv_op_new_room(struct akv_op *op, int ldb,
                                                             : akv_mstime()),
                           memory_order_relaxed);
     e->e_type = AKV_TYPE_STRING;
-    e->e_db = akv_pdb(a, ldb);
-    memcpy(e->e_data, key, klen);
+    e->e_flags = 0;
+    e->e_db = akv_pdb(a, k->db);
+    memcpy(e->e_data, k->ptr, k->len);
     stage(op, e, si, AKV_CHUNK_NEW, false);
     return e;
 }
@@ -290,6 +350,53 @@ void akv_op_swapdb(struct akv_op *op, int a, int b)
     op->swap_b = (uint8_t)b;
 }
 
+static void fx_put(struct akv_op *op, const void *p, size_t n)
+{
+    if (!akv_grow(&op->fx_buf, &op->fx_cap, op->fx_len + n, 1024))
+        abort(); /* cannot keep the log's promise without memory */
+    memcpy(op->fx_buf + op->fx_len, p, n);
+    op->fx_len += n;
+}
+
+static void fx_header(struct akv_op *op, char c, size_t v)
+{
+    char tmp[32];
+    int n;
+
+    tmp[0] = c;
+    n = 1 + akv_ll2str(tmp + 1, (long long)v);
+    tmp[n++] = '\r';
+    tmp[n++] = '\n';
+    fx_put(op, tmp, (size_t)n);
+}
+
+void akv_op_effect(struct akv_op *op, int ldb, int argc,
+                   const char *const *argv, const size_t *argl)
+{
+    size_t at = op->fx_len;
+    int32_t db = ldb;
+    uint32_t len = 0;
+
+    fx_put(op, &db, sizeof(db));
+    fx_put(op, &len, sizeof(len));
+    fx_header(op, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        fx_header(op, '$', argl[i]);
+        fx_put(op, argv[i], argl[i]);
+        fx_put(op, "\r\n", 2);
+    }
+    len = (uint32_t)(op->fx_len - at - sizeof(db) - sizeof(len));
+    memcpy(op->fx_buf + at + sizeof(db), &len, sizeof(len));
+    op->fx_n++;
+}
+
+void akv_op_declared(struct akv_op *op, const struct akv_entry *e)
+{
+    for (int i = 0; i < op->nst; i++)
+        if (op->st[i].e == e)
+            op->st[i].declared = true;
+}
+
 static void unlock_all(struct akv_op *op)
 {
     uint64_t held = op->locked;
@@ -324,6 +431,13 @@ static void drop_writes(struct akv_op *op)
     op->meta_what = 0;
     op->flush_pdb = AKV_FLUSH_NONE;
     op->swap = false;
+    op->fx_len = 0;
+    op->fx_n = 0;
+}
+
+void akv_op_discard(struct akv_op *op)
+{
+    drop_writes(op);
 }
 
 /* Publish what is staged; returns 0 or the commit's error, in which case
@@ -356,7 +470,8 @@ static bool has_own_writes(const struct akv_op *op)
     for (int i = 0; i < op->nst; i++)
         if (!op->st[i].expired)
             return true;
-    return op->meta_e || op->flush_pdb != AKV_FLUSH_NONE || op->swap;
+    return op->meta_e || op->flush_pdb != AKV_FLUSH_NONE || op->swap ||
+           op->fx_n;
 }
 
 static int op_end(struct akv_op *op, bool keep_writes)

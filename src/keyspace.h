@@ -4,9 +4,21 @@
  * A command runs one akv_op: it names the stripes it needs, locks them
  * (ascending order), looks keys up, stages changes (new entries, deletions,
  * an expiry change, a flush, a database swap), then commits or aborts.
- * Nothing a handler stages is visible to anyone until akv_op_commit(), and
+ * For client commands the dispatcher (commands.c) owns the op: it locks
+ * the stripes of the command table's key positions before the handler
+ * runs and ends the op after it, so a handler only looks up, stages and
+ * replies.  Nothing staged is visible to anyone until akv_op_commit(), and
  * a worker killed at any point of it leaves the arena as if the command had
  * either fully happened or not at all (stripe.c).
+ *
+ * A key is named everywhere by one identity, struct akv_key: the logical
+ * database, the bytes and their hash, computed once.
+ *
+ * Effects: what the AOF logs for an op is inferred from its staged chunks
+ * (aof_encode.c) unless the handler declares it.  akv_op_effect() appends
+ * a command to the op's effect list, and akv_op_declared() marks a staged
+ * entry whose effect that list already states, so the encoder does not
+ * infer one for it.
  */
 #ifndef AKV_KEYSPACE_H
 #define AKV_KEYSPACE_H
@@ -33,7 +45,12 @@ struct akv_staged {
     uint8_t si;
     uint8_t kind; /* AKV_CHUNK_NEW or AKV_CHUNK_OLD */
     uint8_t expired; /* OLD because it expired (counted in stats) */
+    uint8_t declared; /* its effect is among the op's declared effects */
 };
+
+#define AKV_OP_SCAN_ROWS 16
+#define AKV_OP_FILTER_BITS (1u << 16)
+#define AKV_OP_FILTER_WORDS (AKV_OP_FILTER_BITS / 64)
 
 struct akv_op {
     struct akv_ctx *ctx;
@@ -54,11 +71,26 @@ struct akv_op {
     bool swap;
     uint8_t swap_a, swap_b;
     uint64_t expired; /* keys found expired during this op */
-    /* The last short key passed to akv_op_want_key and its hash, so the
-     * lookup that usually follows does not hash it again. */
-    char memo_key[32];
-    size_t memo_klen; /* SIZE_MAX: none */
-    uint32_t memo_hash;
+    /* Once an op stages more than AKV_OP_SCAN_ROWS rows, a filter says
+     * which entries (by address) and which keys (by hash) may be staged,
+     * so a large MGET or MSET does not rescan st[] per key.  Kept across
+     * ops; cleared when an op that used it ends. */
+    uint64_t *filter; /* 2 * AKV_OP_FILTER_WORDS: removed, then new */
+    bool filtering;
+    /* Declared effects: fx_n records of [int32 logical db][uint32 length]
+     * [one RESP command], in order.  The buffer is kept across ops. */
+    char *fx_buf;
+    size_t fx_len, fx_cap;
+    int fx_n;
+};
+
+/* A key as commands name it.  `db` is the logical database (the physical
+ * one behind it is looked up under the stripe lock: SWAPDB moves it). */
+struct akv_key {
+    const char *ptr;
+    size_t len;
+    uint32_t hash;
+    int db;
 };
 
 /* ---- stripe.c: locks, intents, repair */
@@ -96,25 +128,52 @@ int akv_stripe_check_locked(struct akv_arena *a, int si,
 uint32_t akv_key_hash(struct akv_arena *a, const char *key, size_t klen);
 uint8_t akv_pdb(struct akv_arena *a, int ldb);
 
+/* The identity of key bytes p[0..n) in logical database ldb. */
+static inline struct akv_key akv_key_make(struct akv_arena *a, int ldb,
+                                          const char *p, size_t n)
+{
+    struct akv_key k = {p, n, akv_key_hash(a, p, n), ldb};
+    return k;
+}
+
 void akv_op_init(struct akv_op *op, struct akv_ctx *ctx);
-void akv_op_want_key(struct akv_op *op, const char *key, size_t klen);
+/* Release the buffers an op keeps across ops (it must have ended). */
+void akv_op_free(struct akv_op *op);
+void akv_op_want_key(struct akv_op *op, const struct akv_key *k);
 void akv_op_want_all(struct akv_op *op);
 /* Lock every wanted stripe, ascending.  Returns 0 or -ENOTRECOVERABLE. */
 int akv_op_lock(struct akv_op *op);
+/* Whether the op holds locks (it has begun and not yet ended). */
+static inline bool akv_op_active(const struct akv_op *op)
+{
+    return op->locked || op->barrier_held;
+}
 
 /* Find a live, unexpired key.  An expired key found on the way is staged
  * for deletion (lazy expiry). */
-struct akv_entry *akv_op_find(struct akv_op *op, int ldb, const char *key,
-                              size_t klen);
+struct akv_entry *akv_op_find(struct akv_op *op, const struct akv_key *k);
 /* Stage a new entry with room for vlen value bytes; the caller fills the
  * value.  Returns NULL when there is no memory for it. */
-struct akv_entry *akv_op_new(struct akv_op *op, int ldb, const char *key,
-                             size_t klen, size_t vlen, int64_t expire);
+struct akv_entry *akv_op_new(struct akv_op *op, const struct akv_key *k,
+                             size_t vlen, int64_t expire);
 /* The same with room for `room` value bytes (room >= vlen), for values
  * that are expected to grow. */
-struct akv_entry *akv_op_new_room(struct akv_op *op, int ldb,
-                                  const char *key, size_t klen, size_t vlen,
-                                  size_t room, int64_t expire);
+struct akv_entry *akv_op_new_room(struct akv_op *op, const struct akv_key *k,
+                                  size_t vlen, size_t room, int64_t expire);
+/* Declare an effect: the command argv[0..argc) runs in logical db ldb when
+ * the AOF replays this op.  Declared effects follow the inferred ones. */
+void akv_op_effect(struct akv_op *op, int ldb, int argc,
+                   const char *const *argv, const size_t *argl);
+/* Mark staged entry e (new or removed) as covered by the declared
+ * effects: the encoder infers nothing for it. */
+void akv_op_declared(struct akv_op *op, const struct akv_entry *e);
+/* Whether the op stages a new entry for the same database and key as o
+ * (o is then replaced rather than deleted). */
+bool akv_op_replaces(const struct akv_op *op, const struct akv_entry *o);
+/* Forget the op's own staged writes (the command failed after staging):
+ * lazy deletions of expired keys stay, the locks stay held, and the op
+ * still ends with akv_op_commit(). */
+void akv_op_discard(struct akv_op *op);
 /* Stage the removal of a found entry. */
 void akv_op_del(struct akv_op *op, struct akv_entry *e);
 /* Stage the removal of an expired entry (counted as expired). */
@@ -138,7 +197,7 @@ void akv_op_swapdb(struct akv_op *op, int a, int b);
 static inline bool akv_op_dirty(const struct akv_op *op)
 {
     return op->nst || op->meta_e || op->flush_pdb != AKV_FLUSH_NONE ||
-           op->swap;
+           op->swap || op->fx_n;
 }
 /* True when there is room for `bytes` more; false when maxmemory or the
  * arena would be exceeded. */

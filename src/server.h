@@ -30,6 +30,11 @@ struct akv_client {
     const size_t *argl;
     const struct akv_command *cmd; /* the command (or subcommand) running */
     const struct akv_command *last_cmd; /* the one named in the slot */
+    /* Hashes of the running command's keys, by argv index, computed once
+     * by the dispatcher (valid at the table's key positions). */
+    uint32_t *key_hash;
+    int key_hash_cap;
+    int key_first, key_last, key_step; /* 0: the command names no key */
 };
 
 #define AKV_CMD_WRITE 0x01
@@ -44,6 +49,7 @@ struct akv_client {
 #define AKV_CMD_PUBSUB 0x200
 #define AKV_CMD_KEYSPACE 0x400
 #define AKV_CMD_CONNECTION 0x800
+#define AKV_CMD_ALLSTRIPES 0x1000 /* the op locks every stripe (a flush) */
 
 typedef void akv_command_proc(struct akv_client *c);
 
@@ -75,23 +81,37 @@ bool akv_arg_is(const struct akv_client *c, int i, const char *lit);
 void akv_reply_syntax_error(struct akv_client *c);
 void akv_reply_wrong_arity(struct akv_client *c);
 void akv_reply_oom(struct akv_client *c);
-/* Lock the stripe of argv[i]. */
-int akv_lock_key(struct akv_client *c, int i);
-/* Lock the stripes of argv[first], argv[first+step], ... */
-int akv_lock_keys(struct akv_client *c, int first, int last, int step);
-int akv_lock_all(struct akv_client *c);
+/* The identity of key argv[i] in the client's database (its hash taken
+ * from the dispatcher's when argv[i] is one of the table's keys). */
+struct akv_key akv_arg_key(const struct akv_client *c, int i);
+/* Look key argv[i] up in the op the dispatcher began: for a read (counts a
+ * hit or a miss, touches the key), for a write (touches it), or neither. */
 struct akv_entry *akv_find_read(struct akv_client *c, int i);
 struct akv_entry *akv_find_write(struct akv_client *c, int i);
 struct akv_entry *akv_find_notouch(struct akv_client *c, int i);
-/* Stage a string value for key argv[ki] (replacing `old` if given). */
-struct akv_entry *akv_put_string(struct akv_client *c, const char *key,
-                                 size_t klen, const char *val, size_t vlen,
+/* If e exists and is not of `type`, reply Redis's WRONGTYPE error and
+ * return true. */
+bool akv_wrongtype(struct akv_client *c, const struct akv_entry *e,
+                   enum akv_type type);
+/* TYPE's name for a type; OBJECT ENCODING's for a container encoding. */
+const char *akv_type_name(enum akv_type type);
+const char *akv_enc_name(enum akv_enc enc);
+/* Stage a new entry for key k with vlen value bytes (room >= vlen to grow
+ * in place), evicting first if maxmemory requires it.  On no memory it
+ * replies the OOM error, discards the op's writes and returns NULL. */
+struct akv_entry *akv_stage_entry(struct akv_client *c,
+                                  const struct akv_key *k, size_t vlen,
+                                  size_t room, int64_t expire);
+/* Stage a string value for key k (replacing `old` if given). */
+struct akv_entry *akv_put_string(struct akv_client *c, const struct akv_key *k,
+                                 const char *val, size_t vlen,
                                  struct akv_entry *old, int64_t expire);
 /* The same with room for the value to grow to `room` bytes in place. */
-struct akv_entry *akv_put_string_room(struct akv_client *c, const char *key,
-                                      size_t klen, const char *val,
-                                      size_t vlen, size_t room,
-                                      struct akv_entry *old, int64_t expire);
+struct akv_entry *akv_put_string_room(struct akv_client *c,
+                                      const struct akv_key *k,
+                                      const char *val, size_t vlen,
+                                      size_t room, struct akv_entry *old,
+                                      int64_t expire);
 
 /* ---- handler families */
 /* t_string.c */

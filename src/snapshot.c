@@ -214,15 +214,16 @@ static int load_row(struct akv_ctx *ctx, struct akv_op *op, bool into_empty,
                     int ldb, const void *k, size_t klen, const void *v,
                     size_t vlen, int64_t expire)
 {
+    struct akv_key key = akv_key_make(ctx->a, ldb, k, klen);
     struct akv_entry *e, *old = NULL;
 
     akv_op_init(op, ctx);
-    akv_op_want_key(op, k, klen);
+    akv_op_want_key(op, &key);
     if (akv_op_lock(op) < 0)
         return -ENOTRECOVERABLE;
     if (!into_empty)
-        old = akv_op_find(op, ldb, k, klen);
-    e = akv_op_new(op, ldb, k, klen, vlen, expire);
+        old = akv_op_find(op, &key);
+    e = akv_op_new(op, &key, vlen, expire);
     if (!e) {
         akv_op_abort(op);
         return -ENOMEM;
@@ -286,6 +287,6 @@ finish:
     sqlite3_finalize(sel);
     if (db)
         sqlite3_close(db);
-    free(op.st);
+    akv_op_free(&op);
     return r;
 }

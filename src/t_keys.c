@@ -25,8 +25,6 @@ void akv_del_command(struct akv_client *c)
 {
     long long n = 0;
 
-    if (akv_lock_keys(c, 1, c->argc - 1, 1) < 0)
-        return;
     for (int i = 1; i < c->argc; i++) {
         struct akv_entry *e = akv_find_write(c, i);
         if (e) {
@@ -34,7 +32,6 @@ void akv_del_command(struct akv_client *c)
             n++;
         }
     }
-    akv_op_commit(&c->op);
     akv_reply_int(&c->reply, n);
 }
 
@@ -42,12 +39,9 @@ static void count_existing(struct akv_client *c, bool touch)
 {
     long long n = 0;
 
-    if (akv_lock_keys(c, 1, c->argc - 1, 1) < 0)
-        return;
     for (int i = 1; i < c->argc; i++)
         if (touch ? akv_find_read(c, i) : akv_find_notouch(c, i))
             n++;
-    akv_op_commit(&c->op);
     akv_reply_int(&c->reply, n);
 }
 
@@ -65,29 +59,42 @@ void akv_type_command(struct akv_client *c)
 {
     struct akv_entry *e;
 
-    if (akv_lock_key(c, 1) < 0)
-        return;
     e = akv_find_notouch(c, 1);
-    akv_reply_status(&c->reply, e ? "string" : "none");
-    akv_op_commit(&c->op);
+    akv_reply_status(&c->reply,
+                     e ? akv_type_name((enum akv_type)e->e_type) : "none");
+}
+
+/* Stage a copy of entry src under key k (replacing old, if any): its
+ * value, type, encoding and expiry. */
+static struct akv_entry *copy_entry(struct akv_client *c,
+                                    const struct akv_key *k,
+                                    struct akv_entry *src,
+                                    struct akv_entry *old)
+{
+    struct akv_entry *e =
+        akv_put_string(c, k, akv_entry_val(src), src->e_vlen, old,
+                       atomic_load(&src->e_expire));
+
+    if (e) {
+        e->e_type = src->e_type;
+        e->e_flags = src->e_flags;
+    }
+    return e;
 }
 
 static void rename_generic(struct akv_client *c, bool nx)
 {
-    struct akv_entry *src, *dst, *e;
+    struct akv_key to = akv_arg_key(c, 2);
+    struct akv_entry *src, *dst;
     bool same = c->argl[1] == c->argl[2] &&
                 memcmp(c->argv[1], c->argv[2], c->argl[1]) == 0;
 
-    if (akv_lock_keys(c, 1, 2, 1) < 0)
-        return;
     src = akv_find_write(c, 1);
     if (!src) {
-        akv_op_commit(&c->op);
         akv_reply_error(&c->reply, "ERR no such key");
         return;
     }
     if (same) {
-        akv_op_commit(&c->op);
         if (nx)
             akv_reply_int(&c->reply, 0);
         else
@@ -96,17 +103,12 @@ static void rename_generic(struct akv_client *c, bool nx)
     }
     dst = akv_find_write(c, 2);
     if (dst && nx) {
-        akv_op_commit(&c->op);
         akv_reply_int(&c->reply, 0);
         return;
     }
-    e = akv_put_string(c, c->argv[2], c->argl[2], akv_entry_val(src),
-                       src->e_vlen, dst, atomic_load(&src->e_expire));
-    if (!e)
+    if (!copy_entry(c, &to, src, dst))
         return;
-    e->e_flags = src->e_flags;
     akv_op_del(&c->op, src);
-    akv_op_commit(&c->op);
     if (nx)
         akv_reply_int(&c->reply, 1);
     else
@@ -191,12 +193,9 @@ static void expire_generic(struct akv_client *c, long long base, bool secs)
     if (when > LLONG_MAX - base)
         goto bad_time;
     when += base;
-    if (akv_lock_key(c, 1) < 0)
-        return;
     e = akv_find_write(c, 1);
     if (!e || expire_condition_fails(flags, atomic_load(&e->e_expire),
                                      when)) {
-        akv_op_commit(&c->op);
         akv_reply_int(&c->reply, 0);
         return;
     }
@@ -204,7 +203,6 @@ static void expire_generic(struct akv_client *c, long long base, bool secs)
         akv_op_del(&c->op, e);
     else
         akv_op_set_expire(&c->op, e, when);
-    akv_op_commit(&c->op);
     akv_reply_int(&c->reply, 1);
     return;
 bad_time:
@@ -239,11 +237,8 @@ static void ttl_generic(struct akv_client *c, int mode)
     struct akv_entry *e;
     int64_t x;
 
-    if (akv_lock_key(c, 1) < 0)
-        return;
     e = akv_find_notouch(c, 1);
     x = e ? atomic_load(&e->e_expire) : 0;
-    akv_op_commit(&c->op);
     if (!e) {
         akv_reply_int(&c->reply, -2);
     } else if (x == 0) {
@@ -283,13 +278,10 @@ void akv_persist_command(struct akv_client *c)
     struct akv_entry *e;
     bool had;
 
-    if (akv_lock_key(c, 1) < 0)
-        return;
     e = akv_find_write(c, 1);
     had = e && atomic_load(&e->e_expire) != 0;
     if (had)
         akv_op_set_expire(&c->op, e, 0);
-    akv_op_commit(&c->op);
     akv_reply_int(&c->reply, had);
 }
 
@@ -313,15 +305,10 @@ static const char *encoding_of(const struct akv_entry *e)
 
 static struct akv_entry *object_lookup(struct akv_client *c)
 {
-    struct akv_entry *e;
+    struct akv_entry *e = akv_find_notouch(c, 2);
 
-    if (akv_lock_key(c, 2) < 0)
-        return NULL;
-    e = akv_find_notouch(c, 2);
-    if (!e) {
-        akv_op_commit(&c->op);
+    if (!e)
         akv_reply_null(&c->reply);
-    }
     return e;
 }
 
@@ -331,8 +318,10 @@ void akv_object_encoding_command(struct akv_client *c)
 
     if (!e)
         return;
-    akv_reply_bulk_cstr(&c->reply, encoding_of(e));
-    akv_op_commit(&c->op);
+    akv_reply_bulk_cstr(&c->reply,
+                        e->e_type == AKV_TYPE_STRING
+                            ? encoding_of(e)
+                            : akv_enc_name(akv_entry_enc(e)));
 }
 
 static bool lfu_policy(struct akv_client *c)
@@ -349,7 +338,6 @@ void akv_object_idletime_command(struct akv_client *c)
     if (!e)
         return;
     idle = akv_clock(c->ctx.a) - atomic_load(&e->e_atime);
-    akv_op_commit(&c->op);
     if (lfu_policy(c)) {
         akv_reply_error(&c->reply, "ERR An LFU maxmemory policy is selected, "
                         "idle time not tracked. Please note that when "
@@ -368,7 +356,6 @@ void akv_object_freq_command(struct akv_client *c)
     if (!e)
         return;
     f = akv_lfu_freq(c->ctx.a, e);
-    akv_op_commit(&c->op);
     if (!lfu_policy(c)) {
         akv_reply_error(&c->reply, "ERR An LFU maxmemory policy is not "
                         "selected, access frequency not tracked. Please note "
@@ -385,7 +372,6 @@ void akv_object_refcount_command(struct akv_client *c)
 
     if (!e)
         return;
-    akv_op_commit(&c->op);
     akv_reply_int(&c->reply, 1);
 }
 
@@ -665,34 +651,26 @@ void akv_select_command(struct akv_client *c)
 
 void akv_move_command(struct akv_client *c)
 {
-    struct akv_entry *src, *e;
-    int dst, here = c->db;
+    struct akv_key to = akv_arg_key(c, 1);
+    struct akv_entry *src;
+    int dst;
 
     if (parse_db(c, 2, &dst, "ERR value is not an integer or out of range") < 0)
         return;
-    if (dst == here) {
+    if (dst == c->db) {
         akv_reply_error(&c->reply, "ERR source and destination objects are "
                                    "the same");
         return;
     }
-    if (akv_lock_key(c, 1) < 0)
-        return;
+    to.db = dst;
     src = akv_find_write(c, 1);
-    c->db = dst;
-    if (!src || akv_find_write(c, 1)) {
-        c->db = here;
-        akv_op_commit(&c->op);
+    if (!src || akv_op_find(&c->op, &to)) {
         akv_reply_int(&c->reply, 0);
         return;
     }
-    e = akv_put_string(c, c->argv[1], c->argl[1], akv_entry_val(src),
-                       src->e_vlen, NULL, atomic_load(&src->e_expire));
-    c->db = here;
-    if (!e)
+    if (!copy_entry(c, &to, src, NULL))
         return;
-    e->e_flags = src->e_flags;
     akv_op_del(&c->op, src);
-    akv_op_commit(&c->op);
     akv_reply_int(&c->reply, 1);
 }
 
@@ -709,12 +687,8 @@ void akv_swapdb_command(struct akv_client *c)
         akv_reply_error(&c->reply, "ERR DB index is out of range");
         return;
     }
-    if (a != b) {
-        if (akv_lock_all(c) < 0)
-            return;
+    if (a != b)
         akv_op_swapdb(&c->op, (int)a, (int)b);
-        akv_op_commit(&c->op);
-    }
     akv_reply_ok(&c->reply);
 }
 
@@ -741,10 +715,9 @@ static int parse_flush_mode(struct akv_client *c)
 
 static void flush_generic(struct akv_client *c, bool all)
 {
-    if (parse_flush_mode(c) < 0 || akv_lock_all(c) < 0)
+    if (parse_flush_mode(c) < 0)
         return;
     akv_op_flush(&c->op, all ? -1 : c->db);
-    akv_op_commit(&c->op);
     akv_reply_ok(&c->reply);
 }
 

@@ -112,13 +112,14 @@ static int expire_from_arg(struct akv_client *c, int i, int flags,
 static void set_generic(struct akv_client *c, int flags, int ki, int vi,
                         int64_t expire, bool reply_int)
 {
+    struct akv_key k = akv_arg_key(c, ki);
     struct akv_entry *old;
     int64_t keep = expire;
 
-    if (akv_lock_key(c, ki) < 0)
-        return;
     old = akv_find_write(c, ki);
     if (flags & SET_GET) {
+        if (akv_wrongtype(c, old, AKV_TYPE_STRING))
+            return;
         if (old)
             reply_value(c, old);
         else
@@ -129,15 +130,12 @@ static void set_generic(struct akv_client *c, int flags, int ki, int vi,
             akv_reply_int(&c->reply, 0);
         else if (!(flags & SET_GET))
             akv_reply_null(&c->reply);
-        akv_op_commit(&c->op);
         return;
     }
     if ((flags & SET_KEEPTTL) && old)
         keep = atomic_load(&old->e_expire);
-    if (!akv_put_string(c, c->argv[ki], c->argl[ki], c->argv[vi],
-                        c->argl[vi], old, keep))
+    if (!akv_put_string(c, &k, c->argv[vi], c->argl[vi], old, keep))
         return;
-    akv_op_commit(&c->op);
     if (reply_int)
         akv_reply_int(&c->reply, 1);
     else if (!(flags & SET_GET))
@@ -189,30 +187,28 @@ void akv_get_command(struct akv_client *c)
 {
     struct akv_entry *e;
 
-    if (akv_lock_key(c, 1) < 0)
-        return;
     e = akv_find_read(c, 1);
+    if (akv_wrongtype(c, e, AKV_TYPE_STRING))
+        return;
     if (e)
         reply_value(c, e);
     else
         akv_reply_null(&c->reply);
-    akv_op_commit(&c->op);
 }
 
 void akv_getdel_command(struct akv_client *c)
 {
     struct akv_entry *e;
 
-    if (akv_lock_key(c, 1) < 0)
-        return;
     e = akv_find_read(c, 1);
+    if (akv_wrongtype(c, e, AKV_TYPE_STRING))
+        return;
     if (e) {
         reply_value(c, e);
         akv_op_del(&c->op, e);
     } else {
         akv_reply_null(&c->reply);
     }
-    akv_op_commit(&c->op);
 }
 
 void akv_getex_command(struct akv_client *c)
@@ -223,14 +219,13 @@ void akv_getex_command(struct akv_client *c)
 
     if (parse_set_options(c, 2, FOR_GETEX, &flags, &ei) < 0)
         return;
-    if (akv_lock_key(c, 1) < 0)
-        return;
     e = akv_find_read(c, 1);
+    if (akv_wrongtype(c, e, AKV_TYPE_STRING))
+        return;
     /* As Redis: a missing key answers null before the time is parsed. */
     if (!e || (ei && expire_from_arg(c, ei, flags, &expire) < 0)) {
         if (!e)
             akv_reply_null(&c->reply);
-        akv_op_commit(&c->op);
         return;
     }
     reply_value(c, e);
@@ -240,22 +235,18 @@ void akv_getex_command(struct akv_client *c)
         akv_op_set_expire(&c->op, e, expire);
     else if ((flags & SET_PERSIST) && atomic_load(&e->e_expire))
         akv_op_set_expire(&c->op, e, 0);
-    akv_op_commit(&c->op);
 }
 
 void akv_mget_command(struct akv_client *c)
 {
-    if (akv_lock_keys(c, 1, c->argc - 1, 1) < 0)
-        return;
     akv_reply_array(&c->reply, c->argc - 1);
     for (int i = 1; i < c->argc; i++) {
         struct akv_entry *e = akv_find_read(c, i);
-        if (e)
+        if (e && e->e_type == AKV_TYPE_STRING)
             reply_value(c, e);
         else
             akv_reply_null(&c->reply);
     }
-    akv_op_commit(&c->op);
 }
 
 static void mset_generic(struct akv_client *c, bool nx)
@@ -264,24 +255,20 @@ static void mset_generic(struct akv_client *c, bool nx)
         akv_reply_wrong_arity(c);
         return;
     }
-    if (akv_lock_keys(c, 1, c->argc - 1, 2) < 0)
-        return;
     if (nx) {
         for (int i = 1; i < c->argc; i += 2) {
             if (akv_find_write(c, i)) {
-                akv_op_commit(&c->op);
                 akv_reply_int(&c->reply, 0);
                 return;
             }
         }
     }
     for (int i = 1; i < c->argc; i += 2) {
+        struct akv_key k = akv_arg_key(c, i);
         struct akv_entry *old = akv_find_write(c, i);
-        if (!akv_put_string(c, c->argv[i], c->argl[i], c->argv[i + 1],
-                            c->argl[i + 1], old, 0))
+        if (!akv_put_string(c, &k, c->argv[i + 1], c->argl[i + 1], old, 0))
             return;
     }
-    akv_op_commit(&c->op);
     if (nx)
         akv_reply_int(&c->reply, 1);
     else
@@ -321,30 +308,27 @@ static size_t growth_room(size_t n)
  * published by the commit.  Otherwise the value moves to a larger chunk. */
 void akv_append_command(struct akv_client *c)
 {
+    struct akv_key k = akv_arg_key(c, 1);
     struct akv_entry *old, *e;
     size_t olen, add = c->argl[2];
 
-    if (akv_lock_key(c, 1) < 0)
-        return;
     old = akv_find_write(c, 1);
+    if (akv_wrongtype(c, old, AKV_TYPE_STRING))
+        return;
     if (!old) {
-        if (!akv_put_string(c, c->argv[1], c->argl[1], c->argv[2], add, NULL,
-                            0))
+        if (!akv_put_string(c, &k, c->argv[2], add, NULL, 0))
             return;
-        akv_op_commit(&c->op);
         akv_reply_int(&c->reply, (long long)add);
         return;
     }
     olen = old->e_vlen;
-    if (!check_string_length(c, olen + add)) {
-        akv_op_commit(&c->op);
+    if (!check_string_length(c, olen + add))
         return;
-    }
     if (olen + add <= akv_entry_room(c->ctx.a, old)) {
         memcpy(akv_entry_val(old) + olen, c->argv[2], add);
         akv_op_set_length(&c->op, old, olen + add, old->e_flags | AKV_EF_RAW);
     } else {
-        e = akv_put_string_room(c, c->argv[1], c->argl[1], NULL, olen + add,
+        e = akv_put_string_room(c, &k, NULL, olen + add,
                                 growth_room(olen + add), old,
                                 atomic_load(&old->e_expire));
         if (!e)
@@ -353,7 +337,6 @@ void akv_append_command(struct akv_client *c)
         memcpy(akv_entry_val(e) + olen, c->argv[2], add);
         e->e_flags |= AKV_EF_RAW;
     }
-    akv_op_commit(&c->op);
     akv_reply_int(&c->reply, (long long)(olen + add));
 }
 
@@ -361,11 +344,10 @@ void akv_strlen_command(struct akv_client *c)
 {
     struct akv_entry *e;
 
-    if (akv_lock_key(c, 1) < 0)
-        return;
     e = akv_find_read(c, 1);
+    if (akv_wrongtype(c, e, AKV_TYPE_STRING))
+        return;
     akv_reply_int(&c->reply, e ? (long long)e->e_vlen : 0);
-    akv_op_commit(&c->op);
 }
 
 void akv_getrange_command(struct akv_client *c)
@@ -375,12 +357,11 @@ void akv_getrange_command(struct akv_client *c)
 
     if (akv_arg_ll(c, 2, &start) < 0 || akv_arg_ll(c, 3, &end) < 0)
         return;
-    if (akv_lock_key(c, 1) < 0)
-        return;
     e = akv_find_read(c, 1);
+    if (akv_wrongtype(c, e, AKV_TYPE_STRING))
+        return;
     if (!e) {
         akv_reply_bulk(&c->reply, "", 0);
-        akv_op_commit(&c->op);
         return;
     }
     len = e->e_vlen;
@@ -403,11 +384,11 @@ void akv_getrange_command(struct akv_client *c)
             akv_reply_bulk(&c->reply, akv_entry_val(e) + start,
                            (size_t)(end - start + 1));
     }
-    akv_op_commit(&c->op);
 }
 
 void akv_setrange_command(struct akv_client *c)
 {
+    struct akv_key k = akv_arg_key(c, 1);
     long long off;
     struct akv_entry *old, *e;
     size_t olen, nlen, vlen = c->argl[3];
@@ -418,21 +399,18 @@ void akv_setrange_command(struct akv_client *c)
         akv_reply_error(&c->reply, "ERR offset is out of range");
         return;
     }
-    if (akv_lock_key(c, 1) < 0)
-        return;
     old = akv_find_write(c, 1);
+    if (akv_wrongtype(c, old, AKV_TYPE_STRING))
+        return;
     olen = old ? old->e_vlen : 0;
     if (vlen == 0) {
         akv_reply_int(&c->reply, (long long)olen);
-        akv_op_commit(&c->op);
         return;
     }
-    if (!check_string_length(c, (uint64_t)off + vlen)) {
-        akv_op_commit(&c->op);
+    if (!check_string_length(c, (uint64_t)off + vlen))
         return;
-    }
     nlen = AKV_MAX(olen, (size_t)off + vlen);
-    e = akv_put_string(c, c->argv[1], c->argl[1], NULL, nlen, old,
+    e = akv_put_string(c, &k, NULL, nlen, old,
                        old ? atomic_load(&old->e_expire) : 0);
     if (!e)
         return;
@@ -442,22 +420,22 @@ void akv_setrange_command(struct akv_client *c)
         memset(akv_entry_val(e) + olen, 0, (size_t)off - olen);
     memcpy(akv_entry_val(e) + off, c->argv[3], vlen);
     e->e_flags |= AKV_EF_RAW;
-    akv_op_commit(&c->op);
     akv_reply_int(&c->reply, (long long)nlen);
 }
 
-/* Store the integer v as key argv[1]'s new value, keeping its TTL. */
-static void store_number(struct akv_client *c, struct akv_entry *old,
-                         const char *txt, size_t n, uint8_t flags)
+/* Store the number txt as key argv[1]'s new value, keeping its TTL.
+ * Returns it, or NULL when the OOM error is already replied. */
+static struct akv_entry *store_number(struct akv_client *c,
+                                      struct akv_entry *old, const char *txt,
+                                      size_t n, uint8_t flags)
 {
+    struct akv_key k = akv_arg_key(c, 1);
     struct akv_entry *e = akv_put_string(
-        c, c->argv[1], c->argl[1], txt, n, old,
-        old ? atomic_load(&old->e_expire) : 0);
+        c, &k, txt, n, old, old ? atomic_load(&old->e_expire) : 0);
 
-    if (!e)
-        return;
-    e->e_flags = flags;
-    akv_op_commit(&c->op);
+    if (e)
+        e->e_flags = flags;
+    return e;
 }
 
 static void incr_generic(struct akv_client *c, long long by)
@@ -467,24 +445,22 @@ static void incr_generic(struct akv_client *c, long long by)
     char buf[24];
     int n;
 
-    if (akv_lock_key(c, 1) < 0)
-        return;
     old = akv_find_write(c, 1);
+    if (akv_wrongtype(c, old, AKV_TYPE_STRING))
+        return;
     if (old && !akv_str2ll(akv_entry_val(old), old->e_vlen, &v)) {
         akv_reply_error(&c->reply, "ERR value is not an integer or out of "
                                    "range");
-        akv_op_commit(&c->op);
         return;
     }
     if (__builtin_add_overflow(v, by, &v)) {
         akv_reply_error(&c->reply, "ERR increment or decrement would "
                                    "overflow");
-        akv_op_commit(&c->op);
         return;
     }
     n = akv_ll2str(buf, v);
-    store_number(c, old, buf, (size_t)n, 0);
-    akv_reply_int(&c->reply, v);
+    if (store_number(c, old, buf, (size_t)n, 0))
+        akv_reply_int(&c->reply, v);
 }
 
 void akv_incr_command(struct akv_client *c)
@@ -519,33 +495,47 @@ void akv_decrby_command(struct akv_client *c)
     incr_generic(c, -by);
 }
 
+/* Log the staged new value e of argv[1] (replacing old) as SET key value
+ * KEEPTTL instead of the inferred SET with an absolute expiry. */
+static void declare_set_keepttl(struct akv_client *c, struct akv_entry *e,
+                                struct akv_entry *old)
+{
+    const char *argv[] = {"SET", c->argv[1], akv_entry_val(e), "KEEPTTL"};
+    const size_t argl[] = {3, c->argl[1], e->e_vlen, 7};
+
+    akv_op_effect(&c->op, c->db, 4, argv, argl);
+    akv_op_declared(&c->op, e);
+    if (old)
+        akv_op_declared(&c->op, old);
+}
+
+/* As Redis: the type, then the stored value, then the increment; the
+ * effect logged is the result, SET key value KEEPTTL, so replay does not
+ * depend on float formatting. */
 void akv_incrbyfloat_command(struct akv_client *c)
 {
     long double v = 0, by;
-    struct akv_entry *old;
+    struct akv_entry *old, *e;
     char buf[5120];
     int n;
 
-    if (!akv_str2ld(c->argv[2], c->argl[2], &by)) {
-        akv_reply_error(&c->reply, "ERR value is not a valid float");
-        return;
-    }
-    if (akv_lock_key(c, 1) < 0)
-        return;
     old = akv_find_write(c, 1);
-    if (old && !akv_str2ld(akv_entry_val(old), old->e_vlen, &v)) {
+    if (akv_wrongtype(c, old, AKV_TYPE_STRING))
+        return;
+    if ((old && !akv_str2ld(akv_entry_val(old), old->e_vlen, &v)) ||
+        !akv_str2ld(c->argv[2], c->argl[2], &by)) {
         akv_reply_error(&c->reply, "ERR value is not a valid float");
-        akv_op_commit(&c->op);
         return;
     }
     v += by;
     if (isnan(v) || isinf(v)) {
         akv_reply_error(&c->reply, "ERR increment would produce NaN or "
                                    "Infinity");
-        akv_op_commit(&c->op);
         return;
     }
     n = akv_ld2str(buf, sizeof(buf), v);
-    store_number(c, old, buf, (size_t)n, AKV_EF_NOINT);
+    if (!(e = store_number(c, old, buf, (size_t)n, AKV_EF_NOINT)))
+        return;
+    declare_set_keepttl(c, e, old);
     akv_reply_bulk(&c->reply, buf, (size_t)n);
 }

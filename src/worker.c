@@ -264,9 +264,10 @@ static void client_free(struct akv_client *c)
 {
     akv_reply_free(&c->reply);
     akv_parser_free(&c->parser);
-    free(c->op.st);
-    free(c->evict_op.st);
+    akv_op_free(&c->op);
+    akv_op_free(&c->evict_op);
     free(c->ctx.aof_buf);
+    free(c->key_hash);
 }
 
 static int refuse(int fd, const char *msg)

@@ -904,5 +904,38 @@ def test_evictions_and_expirations_replay_as_deletions():
         srv.remove_data()
 
 
+def test_incrbyfloat_is_logged_as_its_result():
+    """INCRBYFLOAT's effect is declared as SET key value KEEPTTL (as Redis
+    logs it): the file holds the result, not the increment, and a reboot
+    gives back the same value and the same expiry."""
+    srv = AofServer()
+    srv.start()
+    try:
+        with RespConn(srv.port) as c:
+            c.command(b"SET", b"f", b"10.5", b"EX", b"1000")
+            check_eq(c.call(b"INCRBYFLOAT", b"f", b"0.25")[1], b"10.75",
+                     "INCRBYFLOAT reply")
+            check_eq(c.call(b"INCRBYFLOAT", b"g", b"3")[1], b"3",
+                     "INCRBYFLOAT of a new key")
+            ttl = int(c.call(b"PTTL", b"f")[1])
+        wait_drained(srv.port)
+        with open(srv.incr_file, "rb") as f:
+            data = f.read()
+        check(b"$3\r\nSET\r\n$1\r\nf\r\n$5\r\n10.75\r\n$7\r\nKEEPTTL"
+              in data, "SET f 10.75 KEEPTTL logged: %r" % data[-200:])
+        check(b"INCRBYFLOAT" not in data.upper(), "no INCRBYFLOAT logged")
+        srv.crash(reboot=True)
+        srv.restart()
+        with RespConn(srv.port) as c:
+            check_eq(c.call(b"GET", b"f")[1], b"10.75", "value after reboot")
+            check_eq(c.call(b"GET", b"g")[1], b"3", "new key after reboot")
+            after = int(c.call(b"PTTL", b"f")[1])
+            check(0 < after <= ttl, "expiry kept (%r then %r)" % (ttl, after))
+            check_eq(int(c.call(b"PTTL", b"g")[1]), -1, "no expiry on the new key")
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
 if __name__ == "__main__":
     akvtest.main(globals(), script_timeout=600)

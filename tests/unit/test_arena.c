@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "aof.h"
 #include "arena.h"
 #include "clients.h"
 #include "config.h"
@@ -201,9 +202,40 @@ static void op_start(struct akv_op *op, struct akv_ctx *c)
 
 static void op_done(struct akv_op *op)
 {
-    free(op->st);
-    op->st = NULL;
-    op->cap = 0;
+    akv_op_free(op);
+}
+
+/* The op API names keys by identity; these build it from test strings. */
+static void want_k(struct akv_op *op, const char *key, size_t klen)
+{
+    struct akv_key k = akv_key_make(op->ctx->a, 0, key, klen);
+
+    akv_op_want_key(op, &k);
+}
+
+static struct akv_entry *find_k(struct akv_op *op, int db, const char *key,
+                                size_t klen)
+{
+    struct akv_key k = akv_key_make(op->ctx->a, db, key, klen);
+
+    return akv_op_find(op, &k);
+}
+
+static struct akv_entry *new_k(struct akv_op *op, int db, const char *key,
+                               size_t klen, size_t vlen, int64_t expire)
+{
+    struct akv_key k = akv_key_make(op->ctx->a, db, key, klen);
+
+    return akv_op_new(op, &k, vlen, expire);
+}
+
+static struct akv_entry *new_room_k(struct akv_op *op, int db,
+                                    const char *key, size_t klen,
+                                    size_t vlen, size_t room, int64_t expire)
+{
+    struct akv_key k = akv_key_make(op->ctx->a, db, key, klen);
+
+    return akv_op_new_room(op, &k, vlen, room, expire);
 }
 
 /* SET key value (overwrites).  0, or -1 when there is no room. */
@@ -215,14 +247,14 @@ static int kv_set(struct akv_ctx *c, int db, const char *key,
     struct akv_entry *e;
 
     op_start(&op, c);
-    akv_op_want_key(&op, key, klen);
+    want_k(&op, key, klen);
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -1;
     }
-    if ((e = akv_op_find(&op, db, key, klen)) != NULL)
+    if ((e = find_k(&op, db, key, klen)) != NULL)
         akv_op_del(&op, e);
-    e = akv_op_new(&op, db, key, klen, vlen, 0);
+    e = new_k(&op, db, key, klen, vlen, 0);
     if (!e) {
         akv_op_abort(&op);
         op_done(&op);
@@ -249,14 +281,14 @@ static int kv_set_room(struct akv_ctx *c, int db, const char *key,
     struct akv_entry *e;
 
     op_start(&op, c);
-    akv_op_want_key(&op, key, klen);
+    want_k(&op, key, klen);
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -1;
     }
-    if ((e = akv_op_find(&op, db, key, klen)) != NULL)
+    if ((e = find_k(&op, db, key, klen)) != NULL)
         akv_op_del(&op, e);
-    e = akv_op_new_room(&op, db, key, klen, vlen, room, 0);
+    e = new_room_k(&op, db, key, klen, vlen, room, 0);
     if (!e) {
         akv_op_abort(&op);
         op_done(&op);
@@ -279,12 +311,12 @@ static int kv_append_inplace(struct akv_ctx *c, int db, const char *key,
     int r = -1;
 
     op_start(&op, c);
-    akv_op_want_key(&op, key, klen);
+    want_k(&op, key, klen);
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -1;
     }
-    e = akv_op_find(&op, db, key, klen);
+    e = find_k(&op, db, key, klen);
     if (e && akv_entry_room(c->a, e) >= e->e_vlen + tlen) {
         memcpy(akv_entry_val(e) + e->e_vlen, tail, tlen);
         akv_op_set_length(&op, e, e->e_vlen + tlen, e->e_flags);
@@ -304,12 +336,12 @@ static int kv_set_abort(struct akv_ctx *c, int db, const char *key,
     struct akv_entry *e;
 
     op_start(&op, c);
-    akv_op_want_key(&op, key, klen);
+    want_k(&op, key, klen);
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -1;
     }
-    e = akv_op_new(&op, db, key, klen, strlen(val), 0);
+    e = new_k(&op, db, key, klen, strlen(val), 0);
     if (e)
         memcpy(akv_entry_val(e), val, strlen(val));
     akv_op_abort(&op);
@@ -327,12 +359,12 @@ static long kv_get(struct akv_ctx *c, int db, const char *key, char *out,
     long n = -1;
 
     op_start(&op, c);
-    akv_op_want_key(&op, key, klen);
+    want_k(&op, key, klen);
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -2;
     }
-    e = akv_op_find(&op, db, key, klen);
+    e = find_k(&op, db, key, klen);
     if (e) {
         n = (long)e->e_vlen;
         if (out)
@@ -352,12 +384,12 @@ static int64_t kv_expire_of(struct akv_ctx *c, int db, const char *key)
     int64_t x = -1;
 
     op_start(&op, c);
-    akv_op_want_key(&op, key, klen);
+    want_k(&op, key, klen);
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -2;
     }
-    e = akv_op_find(&op, db, key, klen);
+    e = find_k(&op, db, key, klen);
     if (e)
         x = atomic_load(&e->e_expire);
     akv_op_commit(&op);
@@ -373,12 +405,12 @@ static int kv_del(struct akv_ctx *c, int db, const char *key)
     struct akv_entry *e;
 
     op_start(&op, c);
-    akv_op_want_key(&op, key, klen);
+    want_k(&op, key, klen);
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -1;
     }
-    e = akv_op_find(&op, db, key, klen);
+    e = find_k(&op, db, key, klen);
     if (e)
         akv_op_del(&op, e);
     akv_op_commit(&op);
@@ -394,20 +426,20 @@ static int kv_rename(struct akv_ctx *c, int db, const char *src,
     struct akv_entry *e, *n;
 
     op_start(&op, c);
-    akv_op_want_key(&op, src, strlen(src));
-    akv_op_want_key(&op, dst, strlen(dst));
+    want_k(&op, src, strlen(src));
+    want_k(&op, dst, strlen(dst));
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -1;
     }
-    e = akv_op_find(&op, db, src, strlen(src));
+    e = find_k(&op, db, src, strlen(src));
     if (!e) {
         akv_op_commit(&op);
         op_done(&op);
         return 0;
     }
     akv_op_del(&op, e);
-    n = akv_op_new(&op, db, dst, strlen(dst), e->e_vlen, 0);
+    n = new_k(&op, db, dst, strlen(dst), e->e_vlen, 0);
     if (!n) {
         akv_op_abort(&op);
         op_done(&op);
@@ -427,17 +459,17 @@ static int kv_mset2(struct akv_ctx *c, int db, const char *k1,
     struct akv_op op;
 
     op_start(&op, c);
-    akv_op_want_key(&op, k1, strlen(k1));
-    akv_op_want_key(&op, k2, strlen(k2));
+    want_k(&op, k1, strlen(k1));
+    want_k(&op, k2, strlen(k2));
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -1;
     }
     for (int i = 0; i < 2; i++) {
-        struct akv_entry *e = akv_op_find(&op, db, keys[i], strlen(keys[i]));
+        struct akv_entry *e = find_k(&op, db, keys[i], strlen(keys[i]));
         if (e)
             akv_op_del(&op, e);
-        e = akv_op_new(&op, db, keys[i], strlen(keys[i]), strlen(vals[i]),
+        e = new_k(&op, db, keys[i], strlen(keys[i]), strlen(vals[i]),
                        0);
         if (!e) {
             akv_op_abort(&op);
@@ -461,7 +493,7 @@ static int kv_mset(struct akv_ctx *c, int db, const char *prefix, int n,
     op_start(&op, c);
     for (int i = 0; i < n; i++) {
         snprintf(key, sizeof(key), "%s%d", prefix, i);
-        akv_op_want_key(&op, key, strlen(key));
+        want_k(&op, key, strlen(key));
     }
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
@@ -470,9 +502,9 @@ static int kv_mset(struct akv_ctx *c, int db, const char *prefix, int n,
     for (int i = 0; i < n; i++) {
         struct akv_entry *e;
         snprintf(key, sizeof(key), "%s%d", prefix, i);
-        if ((e = akv_op_find(&op, db, key, strlen(key))) != NULL)
+        if ((e = find_k(&op, db, key, strlen(key))) != NULL)
             akv_op_del(&op, e);
-        e = akv_op_new(&op, db, key, strlen(key), strlen(val), 0);
+        e = new_k(&op, db, key, strlen(key), strlen(val), 0);
         if (!e) {
             akv_op_abort(&op);
             op_done(&op);
@@ -509,12 +541,12 @@ static int kv_expire(struct akv_ctx *c, int db, const char *key, int64_t at)
     struct akv_entry *e;
 
     op_start(&op, c);
-    akv_op_want_key(&op, key, klen);
+    want_k(&op, key, klen);
     if (akv_op_lock(&op) < 0) {
         op_done(&op);
         return -1;
     }
-    e = akv_op_find(&op, db, key, klen);
+    e = find_k(&op, db, key, klen);
     if (e)
         akv_op_set_expire(&op, e, at);
     akv_op_commit(&op);
@@ -1927,8 +1959,11 @@ static void test_layout_guard(void **state)
     assert_ptr_not_equal(b.base, f->a.base);
     assert_int_equal(b.hdr->h_hash_seed, seed);
     {
-        struct akv_ctx c2 = {&b, f->ctx.slot, &b.slots[f->ctx.slot], 100,
-                             akv_mstime()};
+        struct akv_ctx c2 = {.a = &b,
+                             .slot = f->ctx.slot,
+                             .cs = &b.slots[f->ctx.slot],
+                             .seq = 100,
+                             .now = akv_mstime()};
         assert_kv(&c2, 3, "guarded", "value");
     }
     akv_arena_detach(&b);
@@ -2001,6 +2036,114 @@ static void test_create_bad_size(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
+/* ------------------------------------------------------------ effects */
+
+/* A declared effect replaces what the encoder would infer for the entry it
+ * covers, follows the inferred commands in its own database, and goes
+ * away with the writes when the op discards them. */
+static void test_effects_declared(void **state)
+{
+    struct fixture *f = *state;
+    static const char want[] =
+        "*1\r\n$5\r\nMULTI\r\n"
+        "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+        "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n"
+        "*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$1\r\nv\r\n"
+        "*1\r\n$4\r\nEXEC\r\n";
+    const char *argv[] = {"HSET", "h", "f", "v"};
+    const size_t argl[] = {4, 1, 1, 1};
+    struct akv_op op;
+    struct akv_entry *e;
+    int db, db_end;
+    size_t n;
+
+    arena_open(f, ARENA_SIZE);
+    op_start(&op, &f->ctx);
+    want_k(&op, "a", 1);
+    want_k(&op, "h", 1);
+    assert_int_equal(akv_op_lock(&op), 0);
+    e = new_k(&op, 0, "a", 1, 1, 0);
+    assert_non_null(e);
+    memcpy(akv_entry_val(e), "1", 1);
+    e = new_k(&op, 1, "h", 1, 8, 0);
+    assert_non_null(e);
+    e->e_type = AKV_TYPE_HASH;
+    akv_op_effect(&op, 1, 4, argv, argl);
+    akv_op_declared(&op, e);
+    n = akv_aof_encode(&op, &db, &db_end);
+    assert_int_equal(n, sizeof(want) - 1);
+    assert_memory_equal(f->ctx.aof_buf, want, n);
+    assert_int_equal(db, 0);
+    assert_int_equal(db_end, 1);
+
+    akv_op_discard(&op);
+    assert_false(akv_op_dirty(&op));
+    assert_int_equal(akv_aof_encode(&op, &db, &db_end), 0);
+    assert_true(akv_op_active(&op)); /* still locked until it ends */
+    assert_int_equal(akv_op_commit(&op), 0);
+    assert_false(akv_op_active(&op));
+    op_done(&op);
+
+    op_start(&op, &f->ctx);
+    want_k(&op, "a", 1);
+    want_k(&op, "h", 1);
+    assert_int_equal(akv_op_lock(&op), 0);
+    assert_null(find_k(&op, 0, "a", 1));
+    assert_null(find_k(&op, 1, "h", 1));
+    akv_op_commit(&op);
+    op_done(&op);
+    free(f->ctx.aof_buf);
+    f->ctx.aof_buf = NULL;
+}
+
+/* Past a few rows an op filters its staged rows: every staged key is
+ * still found (the staged entry, not the table's), and an entry staged for
+ * removal is staged once, however many times it is deleted. */
+static void test_op_many_rows(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 3000 };
+    struct akv_op op;
+    char key[32];
+
+    arena_open(f, ARENA_SIZE);
+    for (int i = 0; i < N; i += 2) {
+        snprintf(key, sizeof(key), "many:%d", i);
+        assert_int_equal(kv_sets(&f->ctx, 0, key, "old"), 0);
+    }
+    op_start(&op, &f->ctx);
+    akv_op_want_all(&op);
+    assert_int_equal(akv_op_lock(&op), 0);
+    for (int i = 0; i < N; i++) {
+        struct akv_entry *old, *e;
+        snprintf(key, sizeof(key), "many:%d", i);
+        old = find_k(&op, 0, key, strlen(key));
+        assert_true((old != NULL) == (i % 2 == 0));
+        e = new_k(&op, 0, key, strlen(key), 3, 0);
+        assert_non_null(e);
+        memcpy(akv_entry_val(e), "new", 3);
+        if (old) {
+            akv_op_del(&op, old);
+            akv_op_del(&op, old);
+        }
+    }
+    assert_int_equal(op.nst, N + N / 2);
+    for (int i = 0; i < N; i++) {
+        struct akv_entry *e;
+        snprintf(key, sizeof(key), "many:%d", i);
+        e = find_k(&op, 0, key, strlen(key));
+        assert_non_null(e);
+        assert_int_equal(e->e_state, AKV_CHUNK_ALLOC);
+    }
+    assert_int_equal(akv_op_commit(&op), 0);
+    op_done(&op);
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof(key), "many:%d", i);
+        assert_kv(&f->ctx, 0, key, "new");
+    }
+    assert_consistent(f);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -2027,6 +2170,8 @@ int main(void)
         T(test_repair_swapdb_other_stripe),
         T(test_layout_guard),
         T(test_create_bad_size),
+        T(test_effects_declared),
+        T(test_op_many_rows),
     };
 #undef T
 
