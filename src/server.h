@@ -75,6 +75,8 @@ bool akv_arg_is(const struct akv_client *c, int i, const char *lit);
 void akv_reply_syntax_error(struct akv_client *c);
 void akv_reply_wrong_arity(struct akv_client *c);
 void akv_reply_oom(struct akv_client *c);
+/* -MISCONF for a write the failing AOF refused (h_aof_write_err). */
+void akv_reply_aof_misconf(struct akv_client *c);
 /* Lock the stripe of argv[i]. */
 int akv_lock_key(struct akv_client *c, int i);
 /* Lock the stripes of argv[first], argv[first+step], ... */
