@@ -29,6 +29,7 @@
 #include "aof.h"
 #include "aof_check.h"
 #include "clients.h"
+#include "fault.h"
 #include "log.h"
 #include "ring.h"
 #include "server.h"
@@ -76,7 +77,7 @@ static int manifest_read(struct akv_aof *aof, struct akv_manifest *m)
 /* Replace the manifest atomically (write, fsync, rename, fsync dir). */
 int akv_manifest_write(struct akv_aof *aof, const struct akv_manifest *m)
 {
-    char path[1100], tmp[1120], text[4096];
+    char path[1100], tmp[1120], text[(AKV_AOF_MAX_INCR + 1) * 360];
     int fd, n = 0;
 
     if (m->base[0])
@@ -92,11 +93,15 @@ int akv_manifest_write(struct akv_aof *aof, const struct akv_manifest *m)
         return -errno;
     if (write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
         close(fd);
+        unlink(tmp); /* a full disk leaves no half manifest behind */
         return -EIO;
     }
     close(fd);
-    if (rename(tmp, path) < 0)
-        return -errno;
+    if (rename(tmp, path) < 0) {
+        int err = errno;
+        unlink(tmp);
+        return -err;
+    }
     if ((fd = open(aof->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         fsync(fd);
         close(fd);
@@ -458,17 +463,94 @@ static uint64_t collect(struct akv_aof *aof, struct batch *b)
     return pos;
 }
 
-static int write_batch(struct akv_aof *aof, struct batch *b)
-{
-    int i = 0;
+/* ------------------------------------------------------------ disk errors
+ *
+ * A write or fsync that fails (ENOSPC, EIO, EDQUOT, ...) puts the drainer
+ * in an error state, as Redis's aof_last_write_status: h_aof_write_err
+ * holds the errno, so workers refuse write commands with -MISCONF and no
+ * new record enters the ring; reads go on.  The drainer tries again about
+ * once a second, and the first write and fsync that succeed end the state
+ * ("AOF write error looks solved").  Its log lines go through limiters:
+ * one line, then a count per interval, never a line per attempt.
+ *
+ * The file never keeps a torn record: a short write is cut back to the
+ * end of the last whole batch (h_aof_file_size), and if ftruncate fails
+ * too, the cut is made before anything else is written.  After a failed
+ * fsync with appendfsync always, what the last good fsync did not cover
+ * is cut off and written again from the ring (the records are still
+ * there: space is reused only below h_ring_durable), because a later
+ * fsync that succeeds does not prove the pages of the failed one reached
+ * the disk.  Workers waiting for those records keep waiting: a write is
+ * acknowledged only once an fsync that followed its write succeeded. */
 
+#define RETRY_MS 1000
+
+static void enter_error(struct akv_aof *aof, int err)
+{
+    struct akv_arena *a = aof->ctx.a;
+
+    aof->err = err;
+    aof->retry_ms = akv_monotonic_ms() + RETRY_MS;
+    if (atomic_exchange(&a->hdr->h_aof_write_err, err) == 0)
+        akv_ring_progress(a); /* writers waiting for ring room: refuse */
+}
+
+static void leave_error(struct akv_aof *aof)
+{
+    aof->err = 0;
+    atomic_store(&aof->ctx.a->hdr->h_aof_write_err, 0);
+    akv_log_limit_flush(&aof->write_limit, AKV_LOG_WARNING,
+                        "Errors writing to the AOF file");
+    akv_log_limit_flush(&aof->fsync_limit, AKV_LOG_WARNING,
+                        "Errors fsyncing the AOF file");
+    akv_log(AKV_LOG_WARNING, "AOF write error looks solved, Redis can write "
+            "again.");
+}
+
+/* Cut the file back to the end of the last whole batch.  Returns 0, or
+ * -errno when ftruncate fails (the cut then stays pending). */
+static int cut_back(struct akv_aof *aof)
+{
+    struct akv_hdr *h = aof->ctx.a->hdr;
+    int err = 0;
+
+    if (ftruncate(aof->fd, (off_t)h->h_aof_file_size) < 0)
+        err = errno;
+    aof->cut_pending = err != 0;
+    if (err)
+        akv_log_limited(&aof->write_limit, AKV_LOG_WARNING, "Could not "
+                        "remove a short write from the AOF file %s "
+                        "(ftruncate: %s); trying again before the next "
+                        "write", aof->incr, strerror(err));
+    return -err;
+}
+
+/* DEBUG FAULT-IO aof-write: write half of the first piece (a torn record,
+ * as a full disk leaves), then fail. */
+static ssize_t injected_write(struct akv_aof *aof, struct batch *b, int err)
+{
+    ssize_t w = write(aof->fd, b->iov[0].iov_base, b->iov[0].iov_len / 2);
+
+    (void)w;
+    errno = err;
+    return -1;
+}
+
+/* Write the batch; returns 0, or -errno with *done bytes written. */
+static int write_batch(struct akv_aof *aof, struct batch *b, size_t *done)
+{
+    int i = 0, inject = akv_io_fault(aof->ctx.a, AKV_IO_AOF_WRITE);
+
+    *done = 0;
     while (i < b->n) {
-        ssize_t w = writev(aof->fd, b->iov + i, b->n - i);
+        ssize_t w = inject ? injected_write(aof, b, inject)
+                           : writev(aof->fd, b->iov + i, b->n - i);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return -errno;
+            return errno ? -errno : -EIO;
         }
+        *done += (size_t)w;
         while (i < b->n && (size_t)w >= b->iov[i].iov_len)
             w -= (ssize_t)b->iov[i++].iov_len;
         if (i < b->n) {
@@ -479,25 +561,86 @@ static int write_batch(struct akv_aof *aof, struct batch *b)
     return 0;
 }
 
-static void sync_policy(struct akv_aof *aof, bool wrote)
+static void write_failed(struct akv_aof *aof, struct batch *b, size_t done,
+                         int err)
+{
+    struct stat st;
+
+    if (done || (fstat(aof->fd, &st) == 0 &&
+                 (uint64_t)st.st_size > aof->ctx.a->hdr->h_aof_file_size)) {
+        akv_log_limited(&aof->write_limit, AKV_LOG_WARNING, "Short write "
+                        "while writing to the AOF file %s: (nwritten=%zu, "
+                        "expected=%zu): %s", aof->incr, done, b->bytes,
+                        strerror(err));
+        cut_back(aof);
+    } else {
+        akv_log_limited(&aof->write_limit, AKV_LOG_WARNING, "Error writing "
+                        "to the AOF file %s: %s", aof->incr, strerror(err));
+    }
+    enter_error(aof, err);
+}
+
+static int sync_file(struct akv_aof *aof)
+{
+    int err = akv_io_fault(aof->ctx.a, AKV_IO_AOF_FSYNC);
+
+    if (err)
+        return -err;
+    return fdatasync(aof->fd) < 0 ? -errno : 0;
+}
+
+/* Write again from what the last good fsync covered: ring position
+ * first, then the file size, so a supervisor killed in between writes
+ * some records twice (absolute effects: harmless), never loses one. */
+static void rewind_to_synced(struct akv_aof *aof)
+{
+    struct akv_hdr *h = aof->ctx.a->hdr;
+
+    atomic_store(&h->h_ring_written, aof->synced_pos);
+    h->h_aof_cur_db = aof->synced_db;
+    h->h_aof_file_size = aof->synced_size;
+    cut_back(aof);
+}
+
+static void fsync_failed(struct akv_aof *aof, int err)
+{
+    akv_log_limited(&aof->fsync_limit, AKV_LOG_WARNING, "Fail to fsync the "
+                    "AOF file %s: %s", aof->incr, strerror(err));
+    if (aof->ctx.a->hdr->h_cfg.appendfsync == AKV_FSYNC_ALWAYS)
+        rewind_to_synced(aof);
+    enter_error(aof, err);
+}
+
+/* fsync per appendfsync (and always while recovering from an error, to
+ * prove the disk works).  Returns 0 or -errno. */
+static int sync_policy(struct akv_aof *aof, bool wrote)
 {
     struct akv_hdr *h = aof->ctx.a->hdr;
     int64_t now = akv_monotonic_ms();
+    int r = 0;
 
     switch (h->h_cfg.appendfsync) {
     case AKV_FSYNC_ALWAYS:
-        if (wrote)
-            fdatasync(aof->fd);
+        if (wrote || aof->err)
+            r = sync_file(aof);
         break;
     case AKV_FSYNC_EVERYSEC:
-        if (now - aof->last_fsync_ms >= 1000) {
-            fdatasync(aof->fd);
+        if (aof->err || now - aof->last_fsync_ms >= 1000) {
+            if (!aof->err && now - aof->last_fsync_ms >= 3000)
+                atomic_fetch_add(&h->h_aof_delayed_fsync, 1);
+            r = sync_file(aof);
             aof->last_fsync_ms = now;
         }
         break;
     default:
         break;
     }
+    if (r == 0) {
+        aof->synced_pos = atomic_load(&h->h_ring_written);
+        aof->synced_size = h->h_aof_file_size;
+        aof->synced_db = h->h_aof_cur_db;
+    }
+    return r;
 }
 
 /* Reuse ring space below records that nobody can still refer to. */
@@ -506,10 +649,12 @@ static bool reclaim(struct akv_aof *aof)
     struct akv_arena *a = aof->ctx.a;
     struct akv_hdr *h = a->hdr;
     uint64_t tail = atomic_load(&h->h_ring_tail);
-    uint64_t written = atomic_load(&h->h_ring_written);
+    /* Not past durable: appendfsync always may write [durable, written)
+     * again after a failed fsync. */
+    uint64_t durable = atomic_load(&h->h_ring_durable);
     bool swept = false, moved = false;
 
-    while (tail < written) {
+    while (tail < durable) {
         struct akv_rec *r = akv_ring_rec(a, tail);
         if (!atomic_load(&r->rc_done)) {
             if (owner_alive(a, r))
@@ -539,15 +684,18 @@ static bool reclaim(struct akv_aof *aof)
 
 /* The rewrite's new incremental file takes over at switch_at: finish the
  * old file, then record the new one in the arena (seq before size, so a
- * supervisor killed in between truncates nothing it should keep). */
-static void maybe_switch(struct akv_aof *aof)
+ * supervisor killed in between truncates nothing it should keep).  The
+ * old file must be fsynced first; if that fails, the switch waits for
+ * the next attempt.  Returns 0 or -errno. */
+static int maybe_switch(struct akv_aof *aof)
 {
     struct akv_hdr *h = aof->ctx.a->hdr;
+    int r = 0;
 
     pthread_mutex_lock(&aof->mu);
     if (aof->switching &&
-        atomic_load(&h->h_ring_written) >= aof->switch_at) {
-        fdatasync(aof->fd);
+        atomic_load(&h->h_ring_written) >= aof->switch_at &&
+        (r = sync_file(aof)) == 0) {
         close(aof->fd);
         aof->fd = aof->next_fd;
         aof->cur = aof->man.nincr - 1;
@@ -557,10 +705,14 @@ static void maybe_switch(struct akv_aof *aof)
                      (uint32_t)aof->man.incr_seq[aof->cur]);
         h->h_aof_file_size = 0;
         h->h_aof_cur_db = -1;
+        aof->synced_pos = aof->switch_at;
+        aof->synced_size = 0;
+        aof->synced_db = -1;
         aof->switching = false;
         pthread_cond_broadcast(&aof->cv);
     }
     pthread_mutex_unlock(&aof->mu);
+    return r;
 }
 
 void akv_aof_switch(struct akv_aof *aof, uint64_t at, int fd)
@@ -575,28 +727,50 @@ void akv_aof_switch(struct akv_aof *aof, uint64_t at, int fd)
     pthread_mutex_unlock(&aof->mu);
 }
 
+/* While failing, attempts wait for retry_ms (the stop makes one more). */
+static bool backing_off(const struct akv_aof *aof)
+{
+    return aof->err && !aof->stop && akv_monotonic_ms() < aof->retry_ms;
+}
+
+/* Move committed records to the file; true when the ring moved. */
 static bool drain_once(struct akv_aof *aof)
 {
     struct akv_hdr *h = aof->ctx.a->hdr;
+    int32_t db0 = h->h_aof_cur_db;
     struct batch b;
     uint64_t pos;
+    size_t done;
     bool progress;
+    int r;
 
+    if (backing_off(aof))
+        return false;
+    if (aof->cut_pending && (r = cut_back(aof)) < 0) {
+        enter_error(aof, -r);
+        return false;
+    }
     b.n = 0;
     b.bytes = 0;
     pos = collect(aof, &b);
     progress = pos != atomic_load(&h->h_ring_written);
-    if (b.n && write_batch(aof, &b) < 0) {
-        akv_log(AKV_LOG_WARNING, "Error writing to the AOF file %s: %s",
-                aof->incr, strerror(errno));
+    if (b.n && (r = write_batch(aof, &b, &done)) < 0) {
+        h->h_aof_cur_db = db0;
+        write_failed(aof, &b, done, -r);
         return false;
     }
     h->h_aof_file_size += b.bytes;
     atomic_store(&h->h_ring_written, pos);
-    maybe_switch(aof);
-    sync_policy(aof, b.n > 0);
-    if (h->h_cfg.appendfsync == AKV_FSYNC_ALWAYS || progress)
+    if ((r = maybe_switch(aof)) < 0 || (r = sync_policy(aof, b.n > 0)) < 0) {
+        fsync_failed(aof, -r);
+        return false;
+    }
+    if (aof->err)
+        leave_error(aof);
+    if (atomic_load(&h->h_ring_durable) != pos) {
         atomic_store(&h->h_ring_durable, pos);
+        progress = true;
+    }
     akv_ring_wake_durable(aof->ctx.a);
     progress |= reclaim(aof);
     if (progress)
@@ -611,9 +785,21 @@ static bool work_pending(void *arg)
     struct akv_arena *a = aof->ctx.a;
     uint64_t pos = atomic_load(&a->hdr->h_ring_written);
 
-    return aof->stop || (pos < atomic_load(&a->hdr->h_ring_head) &&
-                         atomic_load(&akv_ring_rec(a, pos)->rc_state) !=
-                             AKV_REC_RESERVED);
+    if (aof->stop)
+        return true;
+    return !backing_off(aof) && pos < atomic_load(&a->hdr->h_ring_head) &&
+           atomic_load(&akv_ring_rec(a, pos)->rc_state) != AKV_REC_RESERVED;
+}
+
+static int sleep_ms(const struct akv_aof *aof)
+{
+    int ms = aof->ctx.a->hdr->h_cfg.appendfsync == AKV_FSYNC_ALWAYS ? 100
+                                                                    : 10;
+
+    if (aof->err)
+        ms = (int)AKV_MAX(1, AKV_MIN(aof->retry_ms - akv_monotonic_ms(),
+                                     100));
+    return ms;
 }
 
 static void *drainer(void *arg)
@@ -625,12 +811,14 @@ static void *drainer(void *arg)
         uint32_t kick = atomic_load(&h->h_ring_kick);
         if (!drain_once(aof))
             akv_ring_drainer_sleep(aof->ctx.a, kick, work_pending, aof,
-                                   h->h_cfg.appendfsync == AKV_FSYNC_ALWAYS
-                                       ? 100 : 10);
+                                   sleep_ms(aof));
     }
+    /* One last attempt even while failing; what stays in the ring is
+     * drained by the next supervisor (the arena keeps it). */
     while (drain_once(aof))
         ;
-    fdatasync(aof->fd);
+    if (!aof->err)
+        fdatasync(aof->fd);
     return NULL;
 }
 
@@ -650,6 +838,10 @@ int akv_aof_start(struct akv_aof *aof)
             return -errno;
     }
     aof->last_fsync_ms = akv_monotonic_ms();
+    aof->synced_pos = atomic_load(&h->h_ring_written);
+    aof->synced_size = h->h_aof_file_size;
+    aof->synced_db = h->h_aof_cur_db;
+    atomic_store(&h->h_aof_write_err, 0); /* this drainer finds out again */
     atomic_store(&h->h_aof_on, 1);
     if (pthread_create(&aof->thread, NULL, drainer, aof) != 0)
         return -EAGAIN;

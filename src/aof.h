@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "keyspace.h"
+#include "log.h"
 
 /* Encode the effects of a staged op as RESP commands into ctx->aof_buf
  * (wrapped in MULTI/EXEC when there are several).  *db / *db_end: the
@@ -15,7 +16,7 @@
  * to log).  Caller holds the op's stripe locks. */
 size_t akv_aof_encode(struct akv_op *op, int *db, int *db_end);
 
-#define AKV_AOF_MAX_INCR 8
+#define AKV_AOF_MAX_INCR 32 /* failed rewrites each leave one more */
 
 /* What <appendfilename>.manifest lists, as Redis 7 writes it: an optional
  * base (here a SQLite snapshot) and incremental files in replay order. */
@@ -55,6 +56,21 @@ struct akv_aof {
     pthread_t rewriter;
     _Atomic int rewriting;
     int64_t rewrite_started_ms;
+    int rewrite_fails;         /* failed rewrites in a row */
+    int64_t rewrite_after_ms;  /* no automatic rewrite before this */
+    /* Disk errors (drainer only).  err: the errno while writes or fsyncs
+     * fail (h_aof_write_err shows it to workers); retry_ms: the next
+     * attempt; cut_pending: the file holds a short write past
+     * h_aof_file_size that ftruncate could not remove yet.  synced_*:
+     * ring position, file size and db the last good fsync covered
+     * (appendfsync always writes again from there after a failed fsync). */
+    int err;
+    int64_t retry_ms;
+    bool cut_pending;
+    uint64_t synced_pos;
+    uint64_t synced_size;
+    int synced_db;
+    struct akv_log_limit write_limit, fsync_limit;
 };
 
 /* Paths: <dir>/<appenddirname>/<appendfilename>.1.incr.aof and the

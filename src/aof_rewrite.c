@@ -134,15 +134,38 @@ static int fsync_path(const char *path)
     return r;
 }
 
+/* The copy into the temporary base (DEBUG FAULT-IO rewrite fails it). */
+static int write_base(struct akv_aof *aof, const char *tmp, uint64_t *rows,
+                      char *why, size_t whylen)
+{
+    struct akv_ctx ctx = aof->ctx;
+    int err = akv_io_fault(aof->ctx.a, AKV_IO_REWRITE);
+
+    if (err) {
+        *rows = 0;
+        snprintf(why, whylen, "%s", strerror(err));
+        return -err;
+    }
+    return akv_snapshot_write(&ctx, tmp, NULL, NULL, rows, why, whylen);
+}
+
+/* A failed rewrite leaves the manifest in force (with, at most, the new
+ * incremental file appended, which holds records from P0 on) and none of
+ * its own files but that one. */
 static int rewrite(struct akv_aof *aof)
 {
     struct akv_arena *a = aof->ctx.a;
-    struct akv_ctx ctx = aof->ctx;
     char base[320], path[1100], tmp[1120], why[256] = "";
-    int seq, r;
-    uint64_t rows;
+    int seq, r, err;
+    uint64_t rows = 0;
+    bool renamed = false;
     struct stat st;
 
+    if ((err = atomic_load(&a->hdr->h_aof_write_err)) != 0) {
+        akv_log(AKV_LOG_WARNING, "Background AOF rewrite not started: the "
+                "AOF file cannot be written (%s)", strerror(err));
+        return -err;
+    }
     pthread_mutex_lock(&aof->mu);
     seq = next_seq(&aof->man);
     pthread_mutex_unlock(&aof->mu);
@@ -153,8 +176,7 @@ static int rewrite(struct akv_aof *aof)
     if (r == 0) {
         r = begin_new_incr(aof, seq);
         if (r == 0)
-            r = akv_snapshot_write(&ctx, tmp, NULL, NULL, &rows, why,
-                                   sizeof(why));
+            r = write_base(aof, tmp, &rows, why, sizeof(why));
         akv_unlock(a, AKV_LOCK_SNAP, 0);
     }
     if (r == 0)
@@ -162,13 +184,16 @@ static int rewrite(struct akv_aof *aof)
     AKV_FAULT("rewrite-copied");
     if (r == 0 && rename(tmp, path) < 0)
         r = -errno;
+    renamed = r == 0;
     AKV_FAULT("rewrite-renamed");
     if (r == 0)
         r = switch_manifest(aof, base, seq);
     if (r < 0) {
         unlink(tmp);
-        akv_log(AKV_LOG_WARNING, "Background AOF rewrite failed: %s",
-                why[0] ? why : strerror(-r));
+        if (renamed)
+            unlink(path); /* no manifest names it */
+        akv_log(AKV_LOG_WARNING, "Background AOF rewrite terminated with "
+                "error: %s", why[0] ? why : strerror(-r));
         return r;
     }
     if (stat(path, &st) == 0)
@@ -178,13 +203,39 @@ static int rewrite(struct akv_aof *aof)
     return 0;
 }
 
+/* After failures in a row, automatic rewrites wait, as Redis's
+ * aofRewriteLimited(): three tries, then 1 minute, doubling up to an
+ * hour (BGREWRITEAOF is never held back). */
+#define REWRITE_FREE_TRIES 3
+#define REWRITE_DELAY_MIN_MS 60000
+#define REWRITE_DELAY_MAX_MS 3600000
+
+static void note_outcome(struct akv_aof *aof, int r)
+{
+    int64_t delay = REWRITE_DELAY_MIN_MS;
+
+    atomic_store(&aof->ctx.a->hdr->h_rewrite_status, r < 0 ? r : 0);
+    if (r == 0) {
+        aof->rewrite_fails = 0;
+        aof->rewrite_after_ms = 0;
+        return;
+    }
+    if (++aof->rewrite_fails < REWRITE_FREE_TRIES)
+        return;
+    for (int i = REWRITE_FREE_TRIES; i < aof->rewrite_fails &&
+                                     delay < REWRITE_DELAY_MAX_MS; i++)
+        delay *= 2;
+    aof->rewrite_after_ms = akv_monotonic_ms() +
+                            AKV_MIN(delay, REWRITE_DELAY_MAX_MS);
+}
+
 static void *rewrite_thread(void *arg)
 {
     struct akv_aof *aof = arg;
     struct akv_hdr *h = aof->ctx.a->hdr;
     int64_t t0 = akv_monotonic_ms();
 
-    rewrite(aof);
+    note_outcome(aof, rewrite(aof));
     h->h_rewrite_last_ms = akv_monotonic_ms() - t0;
     atomic_store(&aof->rewriting, 2); /* finished: join me */
     return NULL;
@@ -218,6 +269,8 @@ static bool auto_rewrite_due(struct akv_aof *aof)
 
     if (pct <= 0 || incr < (uint64_t)h->h_cfg.auto_aof_rewrite_min_size)
         return false;
+    if (aof->rewrite_after_ms && akv_monotonic_ms() < aof->rewrite_after_ms)
+        return false;
     return base == 0 || incr * 100 >= base * (uint64_t)pct;
 }
 
@@ -233,6 +286,7 @@ void akv_aof_rewrite_tick(struct akv_aof *aof)
         atomic_store(&aof->rewriting, 0);
         atomic_store(&h->h_rewrite_running, 0);
     }
-    if (atomic_exchange(&h->h_rewrite_req, 0) || auto_rewrite_due(aof))
+    if (atomic_exchange(&h->h_rewrite_req, 0) ||
+        (atomic_load(&aof->rewriting) == 0 && auto_rewrite_due(aof)))
         akv_aof_rewrite_start(aof);
 }

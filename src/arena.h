@@ -264,6 +264,14 @@ struct akv_client_slot {
 };
 
 /* ---------------------------------------------------------------- header */
+/* An I/O error armed by DEBUG FAULT-IO for the supervisor to meet (its
+ * points: enum akv_io_point in fault.h). */
+#define AKV_IO_FAULTS 4
+struct akv_io_fault {
+    _Atomic int32_t f_errno;
+    _Atomic int32_t f_count;
+};
+
 /* Rare events, counted straight in the header.  Per-command counters are
  * in the client slots (struct akv_slot_stats) and h_retired. */
 struct akv_stats {
@@ -337,6 +345,16 @@ struct akv_hdr {
     _Atomic uint32_t h_rewrite_running;
     int64_t h_rewrite_last_ms;       /* duration of the last rewrite */
     uint64_t h_aof_base_size;        /* AOF size right after the rewrite */
+    /* Disk errors (aof.c, aof_rewrite.c, save.c), written by the
+     * supervisor: while h_aof_write_err is set (the errno of a failing
+     * AOF write or fsync), write commands get -MISCONF and no record is
+     * reserved in the ring. */
+    _Atomic int32_t h_aof_write_err;
+    _Atomic int32_t h_rewrite_status; /* 0 ok, -errno: last rewrite */
+    _Atomic uint64_t h_aof_delayed_fsync; /* everysec fsyncs 2 s late */
+    /* DEBUG FAULT-IO (fault.c): errno to inject at each I/O point of the
+     * supervisor, and how many more times (-1: until disarmed). */
+    struct akv_io_fault h_io_fault[AKV_IO_FAULTS];
     /* Snapshots (save.c): requests from workers, results from the
      * supervisor. */
     _Atomic uint32_t h_save_req;     /* 1: BGSAVE/SAVE asked for one */

@@ -19,6 +19,7 @@
 
 #include "clients.h"
 #include "evict.h"
+#include "lock.h"
 #include "pages.h"
 #include "server.h"
 #include "util.h"
@@ -558,6 +559,57 @@ static bool make_room(struct akv_client *c)
            atomic_load(&h->h_used) <= max;
 }
 
+/* Redis's replies while the server cannot persist (writeCommandsDenied-
+ * ByDiskError): a failing AOF, or a failed snapshot with
+ * stop-writes-on-bgsave-error and save rules. */
+#define BGSAVE_ERR                                                          \
+    "MISCONF Redis is configured to save RDB snapshots, but it's "         \
+    "currently unable to persist to disk. Commands that may modify the "   \
+    "data set are disabled, because this instance is configured to report " \
+    "errors during writes if RDB snapshotting fails "                      \
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs "   \
+    "for details about the RDB error."
+
+void akv_reply_aof_misconf(struct akv_client *c)
+{
+    int err = atomic_load(&c->ctx.a->hdr->h_aof_write_err);
+
+    akv_reply_errorf(&c->reply, "MISCONF Errors writing to the AOF file: %s",
+                     strerror(err ? err : EIO));
+}
+
+static bool save_failing(struct akv_arena *a)
+{
+    char rules[AKV_CFG_STR];
+
+    return atomic_load_explicit(&a->hdr->h_save_status,
+                                memory_order_relaxed) < 0 &&
+           a->hdr->h_cfg.stop_writes_on_bgsave_error &&
+           AKV_CFG_STRING(a, save, rules) == 0 && rules[0];
+}
+
+/* As Redis: writes, and PING (so that monitoring notices), are refused
+ * while the server cannot persist.  Reads go on. */
+static bool persistence_ok(struct akv_client *c,
+                           const struct akv_command *cmd)
+{
+    struct akv_hdr *h = c->ctx.a->hdr;
+
+    if (!(cmd->flags & AKV_CMD_WRITE) && cmd->proc != akv_ping_command)
+        return true;
+    if (akv_unlikely(save_failing(c->ctx.a))) {
+        akv_reply_error(&c->reply, BGSAVE_ERR);
+        return false;
+    }
+    if (akv_unlikely(atomic_load_explicit(&h->h_aof_write_err,
+                                          memory_order_relaxed)) &&
+        atomic_load(&h->h_aof_on)) {
+        akv_reply_aof_misconf(c);
+        return false;
+    }
+    return true;
+}
+
 static bool allowed_now(struct akv_client *c, const struct akv_command *cmd)
 {
     struct akv_hdr *h = c->ctx.a->hdr;
@@ -578,6 +630,8 @@ static bool allowed_now(struct akv_client *c, const struct akv_command *cmd)
             return false;
         }
     }
+    if (!c->ctx.replaying && !persistence_ok(c, cmd))
+        return false;
     if ((cmd->flags & AKV_CMD_DENYOOM) && h->h_cfg.maxmemory > 0 &&
         !make_room(c)) {
         akv_reply_oom(c);
@@ -680,6 +734,8 @@ void akv_dispatch(struct akv_client *c)
         c->reply.len = start;
         if (c->ctx.op_error == -ENOTRECOVERABLE)
             reply_poisoned(c);
+        else if (c->ctx.op_error == -EIO)
+            akv_reply_aof_misconf(c);
         else
             akv_reply_error(&c->reply, "ERR the write is too large for "
                                        "the AOF ring (see aof-ring-size)");

@@ -200,6 +200,7 @@ static const struct option options[] = {
     MEM("auto-aof-rewrite-min-size", 0, auto_aof_rewrite_min_size, 0,
         INT64_MAX, MB(64)),
     STR("dbfilename", IMM, dbfilename, "dump.sqlite"),
+    BOOL("stop-writes-on-bgsave-error", 0, stop_writes_on_bgsave_error, 1),
     INT("tcp-backlog", IMM, tcp_backlog, 0, INT_MAX, 511),
     INT("tcp-keepalive", 0, tcp_keepalive, 0, INT_MAX, 300),
     ENUM("enable-debug-command", IMM, enable_debug_command, enable_names,
@@ -219,7 +220,7 @@ static const struct option options[] = {
 static const char *const ignored_directives[] = {
     /* snapshots and AOF tuning */
     "rdbcompression", "rdbchecksum", "rdb-*",
-    "stop-writes-on-bgsave-error", "aof-*", "auto-aof-*",
+    "aof-*", "auto-aof-*",
     "no-appendfsync-on-rewrite",
     /* process and OS integration */
     "protected-mode", "supervised", "always-show-logo", "set-proc-title",

@@ -81,6 +81,8 @@ struct akv_config {
     char dbfilename[AKV_CFG_STR]; /* snapshot file in dir (SQLite) */
     int64_t auto_aof_rewrite_percentage;
     int64_t auto_aof_rewrite_min_size;
+    int64_t stop_writes_on_bgsave_error; /* refuse writes after a failed
+                                          * save (with save rules set) */
 };
 
 /* Fill cfg with defaults. */

@@ -237,7 +237,12 @@ static bool evict_best(struct akv_ctx *ctx, struct akv_op *op,
     e = akv_table_find_locked(a, c.si, c.pdb, c.key, c.klen, c.hash);
     if (e)
         akv_op_del(op, e);
-    akv_op_commit(op);
+    if (akv_op_commit(op) < 0) {
+        /* Not logged (the AOF is failing): nothing was evicted, and the
+         * command that asked for room is not the one that failed. */
+        ctx->op_error = 0;
+        return false;
+    }
     if (e)
         atomic_fetch_add(&a->hdr->h_stats.st_evicted, 1);
     return e != NULL;

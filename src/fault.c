@@ -5,8 +5,10 @@
 
 #include <signal.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "fault.h"
 
 const char *akv_fault_armed;
@@ -73,4 +75,39 @@ void akv_fault_hit(const char *name)
     kill(getpid(), SIGKILL);
     for (;;)
         pause();
+}
+
+/* ------------------------------------------------------------ I/O faults */
+
+static const char *const io_points[AKV_IO_FAULTS] = {
+    "aof-write", "aof-fsync", "save", "rewrite",
+};
+
+int akv_io_point_find(const char *name)
+{
+    for (int i = 0; i < AKV_IO_FAULTS; i++)
+        if (strcasecmp(io_points[i], name) == 0)
+            return i;
+    return -1;
+}
+
+void akv_io_fault_arm(struct akv_arena *a, int point, int err, int count)
+{
+    struct akv_io_fault *f = &a->hdr->h_io_fault[point];
+
+    atomic_store(&f->f_count, 0);
+    atomic_store(&f->f_errno, err);
+    atomic_store(&f->f_count, err ? count : 0);
+}
+
+int akv_io_fault(struct akv_arena *a, int point)
+{
+    struct akv_io_fault *f = &a->hdr->h_io_fault[point];
+    int32_t n = atomic_load_explicit(&f->f_count, memory_order_relaxed);
+
+    while (n != 0) {
+        if (n < 0 || atomic_compare_exchange_weak(&f->f_count, &n, n - 1))
+            return atomic_load(&f->f_errno);
+    }
+    return 0;
 }

@@ -34,4 +34,28 @@ extern const char *const akv_fault_lock_points[];
 /* The points of the supervisor's AOF rewrite. */
 extern const char *const akv_fault_rewrite_points[];
 
+/*
+ * I/O faults of the supervisor.  Its writes are in a process no command
+ * runs in, so DEBUG FAULT-IO <point> <errno> [count] (any worker) arms one
+ * in the arena (h_io_fault) and the supervisor consumes it at the point:
+ * that write or fsync fails with the errno instead of being made.
+ * Unarmed, a point costs one relaxed load.
+ */
+enum akv_io_point {
+    AKV_IO_AOF_WRITE = 0, /* "aof-write": the drainer's writev */
+    AKV_IO_AOF_FSYNC = 1, /* "aof-fsync": the drainer's fdatasync */
+    AKV_IO_SAVE = 2,      /* "save": SAVE / BGSAVE writing dbfilename */
+    AKV_IO_REWRITE = 3,   /* "rewrite": the rewrite writing its base */
+};
+
+struct akv_arena;
+
+/* The point named `name`, or -1. */
+int akv_io_point_find(const char *name);
+/* Arm point with errno err (0 disarms) for count hits (-1: until
+ * disarmed). */
+void akv_io_fault_arm(struct akv_arena *a, int point, int err, int count);
+/* At an I/O point: the errno to fail with (consuming one hit), or 0. */
+int akv_io_fault(struct akv_arena *a, int point);
+
 #endif

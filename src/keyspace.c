@@ -476,6 +476,7 @@ static bool has_own_writes(const struct akv_op *op)
 
 static int op_end(struct akv_op *op, bool keep_writes)
 {
+    uint64_t wait = op->ctx->aof_wait;
     int r = 0;
 
     if (!keep_writes)
@@ -492,6 +493,10 @@ static int op_end(struct akv_op *op, bool keep_writes)
         }
         op->expired = 0;
     }
+    /* A reply never waits for a lazy deletion to be durable (appendfsync
+     * always): the key is expired whether or not its DEL is replayed. */
+    if (!has_own_writes(op))
+        op->ctx->aof_wait = wait;
     if (op->expired)
         atomic_fetch_add(&op->ctx->a->hdr->h_stats.st_expired, op->expired);
     unlock_all(op);

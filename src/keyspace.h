@@ -204,9 +204,9 @@ static inline bool akv_op_dirty(const struct akv_op *op)
 bool akv_op_room(struct akv_op *op, size_t bytes);
 
 /* Commit staged changes (if any) and unlock.  Returns 0, or -E2BIG when
- * the effect record would not fit the AOF ring (-ENOTRECOVERABLE: the
- * arena is poisoned): then the command's writes did not happen,
- * ctx->op_error is set and the dispatcher replaces the reply.  Lazy
+ * the effect record would not fit the AOF ring (-EIO: the AOF cannot be
+ * written; -ENOTRECOVERABLE: the arena is poisoned): then the command's
+ * writes did not happen, ctx->op_error is set and the dispatcher replaces the reply.  Lazy
  * deletions of expired keys are published with the writes, or alone if
  * the writes are refused, or dropped if they too are refused (the keys
  * stay expired and are deleted later); never an error of their own.

@@ -143,6 +143,13 @@ int akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
         return -ENOTRECOVERABLE;
     for (;;) {
         uint32_t progress = atomic_load(&h->h_ring_progress);
+        if (akv_unlikely(atomic_load(&h->h_aof_write_err)) &&
+            atomic_load(&h->h_aof_on)) {
+            /* The AOF cannot be written: refuse rather than queue a
+             * write that cannot become durable (aof.c, disk errors). */
+            ring_unlock(a);
+            return -EIO;
+        }
         head = atomic_load(&h->h_ring_head);
         fill = wrap_filler(a, head, need);
         if (head + fill + need - atomic_load(&h->h_ring_tail) <=

@@ -34,7 +34,9 @@ uint64_t akv_ring_max_payload(struct akv_arena *a);
 /* Reserve room for a payload of len bytes (waits while the ring is full:
  * back-pressure, never loss).  Stores the record's ring position in *pos
  * and returns 0 (the payload goes at akv_rec_payload(), rc_state is
- * RESERVED), or -ENOTRECOVERABLE if the arena is poisoned. */
+ * RESERVED), -EIO while the AOF cannot be written (h_aof_write_err, also
+ * checked while waiting for room), or -ENOTRECOVERABLE if the arena is
+ * poisoned. */
 int akv_ring_reserve(struct akv_arena *a, size_t len, int slot,
                      uint64_t seq, int db, int db_end, uint64_t *pos);
 struct akv_rec *akv_ring_rec(struct akv_arena *a, uint64_t pos);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clients.h"
+#include "fault.h"
 #include "lock.h"
 #include "log.h"
 #include "ring.h"
@@ -34,30 +35,50 @@ void akv_saver_init(struct akv_saver *sv, struct akv_arena *a, int slot)
     snprintf(sv->path, sizeof(sv->path), "%s", a->hdr->h_cfg.dbfilename);
 }
 
+/* The copy into the temporary file (DEBUG FAULT-IO save fails it). */
+static int write_snapshot(struct akv_saver *sv, const char *tmp,
+                          uint64_t *rows, char *why, size_t whylen)
+{
+    int err = akv_io_fault(sv->ctx.a, AKV_IO_SAVE);
+
+    if (err) {
+        *rows = 0;
+        snprintf(why, whylen, "%s", strerror(err));
+        return -err;
+    }
+    return akv_snapshot_write(&sv->ctx, tmp, NULL, NULL, rows, why, whylen);
+}
+
+/* A failed save leaves the previous file in place and its temporary file
+ * removed; h_save_status < 0 then refuses writes while
+ * stop-writes-on-bgsave-error is set (commands.c), until a save works. */
 int akv_save_now(struct akv_saver *sv)
 {
     struct akv_arena *a = sv->ctx.a;
     struct akv_hdr *h = a->hdr;
     struct akv_slot_stats t;
     char tmp[1200], why[256] = "";
-    uint64_t rows;
+    uint64_t rows = 0;
     int r;
 
     akv_stats_totals(a, &t);
+    sv->tried_ms = akv_monotonic_ms();
     snprintf(tmp, sizeof(tmp), "temp-%d.%s", (int)getpid(), sv->path);
     r = akv_lock(a, AKV_LOCK_SNAP, 0, AKV_LOCK_WAIT);
     if (r == 0) {
-        r = akv_snapshot_write(&sv->ctx, tmp, NULL, NULL, &rows, why,
-                               sizeof(why));
+        r = write_snapshot(sv, tmp, &rows, why, sizeof(why));
         akv_unlock(a, AKV_LOCK_SNAP, 0);
     }
     if (r == 0 && rename(tmp, sv->path) < 0)
         r = -errno;
     if (r < 0) {
         unlink(tmp);
-        akv_log(AKV_LOG_WARNING, "Failed saving the DB to %s: %s", sv->path,
-                why[0] ? why : strerror(-r));
+        akv_log_limited(&sv->fail_limit, AKV_LOG_WARNING, "Failed saving "
+                        "the DB to %s: %s", sv->path,
+                        why[0] ? why : strerror(-r));
     } else {
+        akv_log_limit_flush(&sv->fail_limit, AKV_LOG_WARNING,
+                            "Failed saves");
         atomic_store(&h->h_dirty_at_save, atomic_load(&t.ss_dirty));
         atomic_store(&h->h_lastsave, akv_mstime() / 1000);
         akv_log(AKV_LOG_NOTICE, "DB saved on disk (%llu keys in %s)",
@@ -79,8 +100,11 @@ static void *save_thread(void *arg)
 }
 
 /* Whether a `save` rule ("secs changes" pairs) says it is time. */
-static bool rule_due(struct akv_arena *a)
+#define SAVE_RETRY_MS 5000
+
+static bool rule_due(struct akv_saver *sv)
 {
+    struct akv_arena *a = sv->ctx.a;
     char rules[AKV_CFG_STR];
     char *save = NULL, *tok;
     int64_t since = akv_mstime() / 1000 - atomic_load(&a->hdr->h_lastsave);
@@ -89,6 +113,11 @@ static bool rule_due(struct akv_arena *a)
     if (AKV_CFG_STRING(a, save, rules) < 0)
         return false;
     if (dirty == 0)
+        return false;
+    /* After a failure, rules try again only every SAVE_RETRY_MS (Redis's
+     * CONFIG_BGSAVE_RETRY_DELAY), so a full disk is not hammered. */
+    if (atomic_load(&a->hdr->h_save_status) < 0 &&
+        akv_monotonic_ms() - sv->tried_ms < SAVE_RETRY_MS)
         return false;
     for (tok = strtok_r(rules, " ", &save); tok;
          tok = strtok_r(NULL, " ", &save)) {
@@ -115,7 +144,7 @@ void akv_saver_tick(struct akv_saver *sv)
     }
     if (atomic_load(&sv->state) != 0)
         return;
-    if (!atomic_exchange(&h->h_save_req, 0) && !rule_due(sv->ctx.a))
+    if (!atomic_exchange(&h->h_save_req, 0) && !rule_due(sv))
         return;
     atomic_store(&sv->state, 1);
     atomic_store(&h->h_save_running, 1);

@@ -7,12 +7,15 @@
 #include <pthread.h>
 
 #include "keyspace.h"
+#include "log.h"
 
 struct akv_saver {
     struct akv_ctx ctx;
     pthread_t thread;
     _Atomic int state;   /* 0 idle, 1 running, 2 finished: join */
     char path[1100];
+    int64_t tried_ms;    /* monotonic time of the last attempt */
+    struct akv_log_limit fail_limit;
 };
 
 void akv_saver_init(struct akv_saver *sv, struct akv_arena *a, int slot);

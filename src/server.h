@@ -81,6 +81,8 @@ bool akv_arg_is(const struct akv_client *c, int i, const char *lit);
 void akv_reply_syntax_error(struct akv_client *c);
 void akv_reply_wrong_arity(struct akv_client *c);
 void akv_reply_oom(struct akv_client *c);
+/* -MISCONF for a write the failing AOF refused (h_aof_write_err). */
+void akv_reply_aof_misconf(struct akv_client *c);
 /* The identity of key argv[i] in the client's database (its hash taken
  * from the dispatcher's when argv[i] is one of the table's keys). */
 struct akv_key akv_arg_key(const struct akv_client *c, int i);

@@ -336,8 +336,8 @@ static void apply(struct akv_op *op, uint64_t touched)
 }
 
 /* With the AOF on, reserve the op's effect record and fill it; returns
- * its ring position + 1, 0 when nothing is logged, -E2BIG, or
- * -ENOTRECOVERABLE. */
+ * its ring position + 1, 0 when nothing is logged, -E2BIG, -EIO (the AOF
+ * cannot be written), or -ENOTRECOVERABLE. */
 static int64_t log_effects(struct akv_op *op, uint64_t seq)
 {
     struct akv_ctx *ctx = op->ctx;
@@ -345,6 +345,7 @@ static int64_t log_effects(struct akv_op *op, uint64_t seq)
     int db, db_end;
     size_t len;
     uint64_t pos;
+    int r;
 
     if (ctx->replaying || !atomic_load(&a->hdr->h_aof_on))
         return 0;
@@ -353,8 +354,8 @@ static int64_t log_effects(struct akv_op *op, uint64_t seq)
         return 0;
     if (len > akv_ring_max_payload(a))
         return -E2BIG;
-    if (akv_ring_reserve(a, len, ctx->slot, seq, db, db_end, &pos) < 0)
-        return -ENOTRECOVERABLE;
+    if ((r = akv_ring_reserve(a, len, ctx->slot, seq, db, db_end, &pos)) < 0)
+        return r;
     memcpy(akv_rec_payload(akv_ring_rec(a, pos)), ctx->aof_buf, len);
     return (int64_t)pos + 1;
 }

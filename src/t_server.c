@@ -689,9 +689,11 @@ static void info_persistence(struct akv_client *c, struct info_buf *b)
           "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
           "aof_enabled:%u\r\n"
           "aof_rewrite_in_progress:%u\r\naof_rewrite_scheduled:%u\r\n"
-          "aof_last_rewrite_time_sec:%lld\r\naof_current_size:%llu\r\n"
-          "aof_base_size:%llu\r\n"
-          "aof_buffer_length:%llu\r\naof_ring_size:%llu\r\n\r\n",
+          "aof_last_rewrite_time_sec:%lld\r\n"
+          "aof_last_bgrewrite_status:%s\r\naof_last_write_status:%s\r\n"
+          "aof_current_size:%llu\r\naof_base_size:%llu\r\n"
+          "aof_buffer_length:%llu\r\naof_delayed_fsync:%llu\r\n"
+          "aof_ring_size:%llu\r\n\r\n",
           (unsigned long long)atomic_load(&h->h_load_keys),
           (unsigned long long)akv_dirty(c->ctx.a),
           atomic_load(&h->h_save_running),
@@ -700,9 +702,12 @@ static void info_persistence(struct akv_client *c, struct info_buf *b)
           atomic_load(&h->h_aof_on),
           atomic_load(&h->h_rewrite_running), atomic_load(&h->h_rewrite_req),
           (long long)(h->h_rewrite_last_ms ? h->h_rewrite_last_ms / 1000 : -1),
+          atomic_load(&h->h_rewrite_status) == 0 ? "ok" : "err",
+          atomic_load(&h->h_aof_write_err) == 0 ? "ok" : "err",
           (unsigned long long)h->h_aof_file_size,
           (unsigned long long)h->h_aof_base_size,
           (unsigned long long)(head - atomic_load(&h->h_ring_written)),
+          (unsigned long long)atomic_load(&h->h_aof_delayed_fsync),
           (unsigned long long)h->h_ring_size);
 }
 
@@ -1130,6 +1135,35 @@ static void debug_check(struct akv_client *c)
     akv_reply_set_array_len(&c->reply, at, n);
 }
 
+/* DEBUG FAULT-IO <point> <EIO|ENOSPC|EDQUOT|OFF> [count]: the next
+ * `count` attempts (default: until OFF) of the supervisor's I/O at
+ * point (aof-write, aof-fsync, save, rewrite) fail with that errno. */
+static void debug_fault_io(struct akv_client *c)
+{
+    static const struct { const char *name; int err; } errs[] = {
+        {"off", 0}, {"eio", EIO}, {"enospc", ENOSPC}, {"edquot", EDQUOT},
+    };
+    char name[32];
+    long long count = -1;
+    int point, err = -1;
+
+    snprintf(name, sizeof(name), "%.*s", (int)AKV_MIN(c->argl[2], 31),
+             c->argv[2]);
+    point = akv_io_point_find(name);
+    for (size_t i = 0; i < akv_nelem(errs); i++)
+        if (akv_arg_is(c, 3, errs[i].name))
+            err = errs[i].err;
+    if (point < 0 || err < 0) {
+        akv_reply_error(&c->reply, "ERR unknown I/O fault point or errno");
+        return;
+    }
+    if (c->argc == 5 && akv_arg_ll(c, 4, &count) < 0)
+        return;
+    akv_io_fault_arm(c->ctx.a, point, err,
+                     (int)AKV_MAX(AKV_MIN(count, INT32_MAX), -1));
+    akv_reply_ok(&c->reply);
+}
+
 void akv_debug_command(struct akv_client *c)
 {
     if (c->ctx.a->hdr->h_cfg.enable_debug_command == 0) {
@@ -1152,6 +1186,9 @@ void akv_debug_command(struct akv_client *c)
             return;
         }
         akv_reply_ok(&c->reply);
+    } else if (akv_arg_is(c, 1, "fault-io") &&
+               (c->argc == 4 || c->argc == 5)) {
+        debug_fault_io(c);
     } else if (akv_arg_is(c, 1, "check-arena") && c->argc == 2) {
         debug_check(c);
     } else if (akv_arg_is(c, 1, "sleep") && c->argc == 3) {
