@@ -473,8 +473,11 @@ static bool read_and_run(struct akv_client *c, struct wio *w)
     if (!make_room(c, &w->in))
         return false;
     n = read(c->fd_in, w->in.p + w->in.len, w->in.cap - w->in.len);
-    if (n == 0)
-        return false;
+    if (n == 0) {
+        /* The client is done sending; what it asked for still goes out. */
+        c->close_after_reply = true;
+        return true;
+    }
     if (n < 0)
         return errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
     w->in.len += (size_t)n;
