@@ -235,6 +235,9 @@ struct akv_client_slot {
      * CLIENT LIST and maxmemory-clients; written by the owner. */
     _Atomic uint64_t c_mem;
     _Atomic uint64_t c_omem; /* reply bytes not yet written */
+    /* maxmemory-clients chose this connection: whoever sets it first
+     * counts and signals the eviction (any process; reset at claim). */
+    _Atomic uint32_t c_evicting;
 };
 /* c_flags bits (set at claim time, under h_slots_mutex). */
 #define AKV_SLOT_INTERNAL 0x1u /* not a connection: hidden, not counted */

@@ -70,6 +70,7 @@ static void slot_init_locked(struct akv_arena *a, int i, uint32_t flags)
     memset(&cs->c_stats, 0, sizeof(cs->c_stats));
     atomic_store(&cs->c_mem, 0);
     atomic_store(&cs->c_omem, 0);
+    atomic_store(&cs->c_evicting, 0);
     if (!(flags & AKV_SLOT_INTERNAL))
         atomic_fetch_add(&a->hdr->h_nslots, 1);
     raise_hwm(a, i + 1);

@@ -242,15 +242,19 @@ static bool over_clients_memory(struct akv_client *c)
     }
     if (total <= (uint64_t)limit || victim < 0)
         return false;
-    akv_client_info_line(a, victim, desc, sizeof(desc));
-    desc[strcspn(desc, "\n")] = '\0';
-    akv_log_limited(shared_limit(c, AKV_CLOG_EVICT), AKV_LOG_VERBOSE,
-                    "Evicting client: %s", desc);
-    atomic_fetch_add(&a->hdr->h_stats.st_evicted_clients, 1);
-    if (victim == c->ctx.slot)
-        return true;
-    kill(atomic_load(&a->slots[victim].c_pid), SIGTERM);
-    return false;
+    /* The victim stays the biggest until it is gone, so later checks pick
+     * it again rather than a second one; it is counted and signalled
+     * once. */
+    if (atomic_exchange(&a->slots[victim].c_evicting, 1) == 0) {
+        akv_client_info_line(a, victim, desc, sizeof(desc));
+        desc[strcspn(desc, "\n")] = '\0';
+        akv_log_limited(shared_limit(c, AKV_CLOG_EVICT), AKV_LOG_VERBOSE,
+                        "Evicting client: %s", desc);
+        atomic_fetch_add(&a->hdr->h_stats.st_evicted_clients, 1);
+        if (victim != c->ctx.slot)
+            kill(atomic_load(&a->slots[victim].c_pid), SIGTERM);
+    }
+    return victim == c->ctx.slot;
 }
 
 /* Redis's checkClientOutputBufferLimits for a normal client: over the

@@ -281,6 +281,25 @@ def test_pipeline_without_reading_no_limit_then_client_kill(akv):
         hog.close()
 
 
+def test_soft_output_limit_closes_after_its_seconds(akv):
+    """Over the soft limit (no hard limit) for longer than its seconds,
+    the client is disconnected."""
+    with RespConn(akv.port) as c:
+        check_eq(c.command(b"CONFIG", b"SET", b"client-output-buffer-limit",
+                           b"normal 0 1mb 1"), b"+OK\r\n", "set limit")
+    hog = None
+    try:
+        hog, f, pid, cid, base = flood_gets(akv, "soft", 0)
+        wait_for(lambda: gone(pid), "the client over the soft limit to go")
+        alive(akv)
+    finally:
+        if hog:
+            hog.close()
+        with RespConn(akv.port) as c:
+            c.command(b"CONFIG", b"SET", b"client-output-buffer-limit",
+                      b"normal 0 0 0")
+
+
 def test_timeout_ends_a_worker_stuck_writing(akv):
     """`timeout` closes a client that stopped reading (no command completes
     while its replies wait), as Redis does."""
