@@ -460,12 +460,14 @@ static void render_obuf(const struct akv_config *cfg, char *buf, size_t len)
     size_t n = 0;
 
     buf[0] = '\0';
-    for (int k = 0; k < AKV_OBUF_CLASSES && n < len; k++)
+    for (int k = 0; k < AKV_OBUF_CLASSES && n < len; k++) {
+        const int64_t *l = cfg->obuf_limits[k];
         n += (size_t)snprintf(buf + n, len - n, "%s%s %lld %lld %lld",
                               k ? " " : "", obuf_class_names[k],
-                              (long long)cfg->obuf_limits[k][AKV_OBUF_HARD],
-                              (long long)cfg->obuf_limits[k][AKV_OBUF_SOFT],
-                              (long long)cfg->obuf_limits[k][AKV_OBUF_SECONDS]);
+                              (long long)l[AKV_OBUF_HARD],
+                              (long long)l[AKV_OBUF_SOFT],
+                              (long long)l[AKV_OBUF_SECONDS]);
+    }
 }
 
 /* Redis's getClientTypeByName, for the classes a limit may name. */
