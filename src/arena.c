@@ -141,7 +141,8 @@ static int init_header(struct akv_arena *a, uint64_t size,
     if ((r = akv_shared_mutex_init(&h->h_pg_mutex)) < 0 ||
         (r = akv_shared_mutex_init(&h->h_ring_mutex)) < 0 ||
         (r = akv_shared_mutex_init(&h->h_snap_mutex)) < 0 ||
-        (r = akv_shared_mutex_init(&h->h_cfg_mutex)) < 0)
+        (r = akv_shared_mutex_init(&h->h_cfg_mutex)) < 0 ||
+        (r = akv_shared_mutex_init(&h->h_slots_mutex)) < 0)
         return r;
     if ((r = init_stripes(a)) < 0)
         return r;

@@ -28,7 +28,8 @@
  *             akv_cfg_publish_locked so a dead writer is rolled forward).
  * Lock order, complete:
  *   h_snap_mutex -> stripes ascending -> h_ring_mutex -> h_pg_mutex;
- *   h_cfg_mutex is a leaf: nothing else is taken while it is held.
+ *   h_cfg_mutex is a leaf: nothing else is taken while it is held;
+ *   h_slots_mutex is a leaf too (client slots: claim, release, reap).
  */
 #ifndef AKV_ARENA_H
 #define AKV_ARENA_H
@@ -39,6 +40,7 @@
 
 #include "akv.h"
 #include "config.h"
+#include "log.h"
 
 #define AKV_ARENA_MAGIC 0x31564b414e455241ULL /* "ARENAKV1" little endian */
 #define AKV_LAYOUT_VERSION 3u
@@ -52,7 +54,10 @@
 #define AKV_NSTRIPES 64
 #define AKV_STRIPE_BITS 6
 #define AKV_MAX_DBS 256
-#define AKV_NSLOTS 10240 /* client slots; maxclients is capped by this */
+/* Client slots: maxclients (at most AKV_MAXCLIENTS_MAX, config.h) for
+ * connections, plus slots for the supervisor and an arena checker. */
+#define AKV_NSLOTS_INTERNAL 2
+#define AKV_NSLOTS (AKV_MAXCLIENTS_MAX + AKV_NSLOTS_INTERNAL)
 #define AKV_NCLASSES 64
 #define AKV_NBINS 32
 
@@ -261,7 +266,16 @@ struct akv_client_slot {
     char c_lib_ver[32];
     char c_cmd[32];
     struct akv_slot_stats c_stats;
+    /* Bytes of the connection's query and reply buffers (allocated), for
+     * CLIENT LIST and maxmemory-clients; written by the owner. */
+    _Atomic uint64_t c_mem;
+    _Atomic uint64_t c_omem; /* reply bytes not yet written */
+    /* maxmemory-clients chose this connection: whoever sets it first
+     * counts and signals the eviction (any process; reset at claim). */
+    _Atomic uint32_t c_evicting;
 };
+/* c_flags bits (set at claim time, under h_slots_mutex). */
+#define AKV_SLOT_INTERNAL 0x1u /* not a connection: hidden, not counted */
 
 /* ---------------------------------------------------------------- header */
 /* An I/O error armed by DEBUG FAULT-IO for the supervisor to meet (its
@@ -285,6 +299,20 @@ struct akv_stats {
     _Atomic int64_t st_avg_ttl[AKV_MAX_DBS]; /* per physical db, ms */
     _Atomic uint64_t st_reaped;
     _Atomic uint64_t st_proto_errors;
+    _Atomic uint64_t st_evicted_clients; /* maxmemory-clients */
+    _Atomic uint64_t st_obuf_closed;     /* client-output-buffer-limit */
+};
+
+/* Conditions every worker may log, each limited across all workers by one
+ * limiter in the header (plain words: a racing update costs at most a line
+ * or a count, never memory safety). */
+enum akv_client_log {
+    AKV_CLOG_REFUSED, /* maxclients reached */
+    AKV_CLOG_OBUF,    /* output buffer limit */
+    AKV_CLOG_EVICT,   /* maxmemory-clients */
+    AKV_CLOG_IDLE,    /* timeout */
+    AKV_CLOG_QBUF,    /* client-query-buffer-limit */
+    AKV_CLOG_COUNT
 };
 
 struct akv_hdr {
@@ -303,8 +331,11 @@ struct akv_hdr {
     _Atomic int32_t h_supervisor_pid;
     _Atomic uint64_t h_next_client_id;
     _Atomic int32_t h_slots_hwm;  /* slots at or above were never claimed */
-    _Atomic int32_t h_nslots;     /* claimed client slots (approximate after
-                                   * a crash; recounted by the reaper) */
+    /* Claimed slots of connections (AKV_SLOT_INTERNAL ones excluded).
+     * Exact: every claim, release and reap changes c_pid and this count
+     * together under h_slots_mutex, and a holder that died is recovered
+     * by recounting (clients.c). */
+    _Atomic int32_t h_nslots;
     _Atomic uint64_t h_used;      /* sum of s_used over stripes */
     _Atomic uint64_t h_load_keys; /* keys loaded so far while LOADING */
     _Atomic uint64_t h_load_total; /* bytes of the files being loaded */
@@ -370,6 +401,7 @@ struct akv_hdr {
     pthread_mutex_t h_snap_mutex;    /* held by a snapshot; taken by ops
                                       * that lock every stripe, before them */
     pthread_mutex_t h_cfg_mutex;
+    pthread_mutex_t h_slots_mutex;   /* client slot claims (clients.c) */
     struct akv_config h_cfg;
     /* A publication in flight (lock.c): h_cfg_next is complete once
      * h_cfg_publishing is 1, so a dead publisher's copy is finished by
@@ -378,6 +410,7 @@ struct akv_hdr {
     _Atomic uint32_t h_cfg_publishing;
     struct akv_stats h_stats;
     struct akv_slot_stats h_retired; /* counters of slots given back */
+    struct akv_log_limit h_client_log[AKV_CLOG_COUNT]; /* worker.c */
 };
 
 /* ---------------------------------------------------------------- handle

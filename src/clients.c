@@ -8,6 +8,14 @@
  * with F_GETLK, even for workers that systemd spawned and nobody here can
  * waitpid() for.  Caveat kept by the worker: the lock vanishes if the
  * owner closes any descriptor of the arena file, so it never does.
+ *
+ * Claims, releases and reaps take h_slots_mutex (a leaf lock), so the
+ * count of connection slots (h_nslots) is exact and admission against
+ * maxclients cannot drift: the check and the claim are one step.  A
+ * process that dies holding the lock leaves the count to be recounted
+ * from the slots by the next locker (lock.c).  Caveat: a pid reused while
+ * the dead owner's slot is not yet reaped makes that slot look alive until
+ * the new process ends (pid_max is the bound on how often).
  */
 #include "build-config.h"
 
@@ -16,6 +24,7 @@
 #include <unistd.h>
 
 #include "clients.h"
+#include "lock.h"
 #include "log.h"
 
 static int liveness_lock(struct akv_arena *a, pid_t pid, int cmd,
@@ -43,40 +52,73 @@ int akv_slots_hwm(struct akv_arena *a)
     return atomic_load_explicit(&a->hdr->h_slots_hwm, memory_order_relaxed);
 }
 
-int akv_slot_claim(struct akv_arena *a)
+/* Set up slot i for the calling process.  Caller holds AKV_LOCK_SLOTS. */
+static void slot_init_locked(struct akv_arena *a, int i, uint32_t flags)
+{
+    struct akv_client_slot *cs = &a->slots[i];
+
+    atomic_store(&cs->c_commit, 0);
+    atomic_store(&cs->c_durable_want, 0);
+    cs->c_id = atomic_fetch_add(&a->hdr->h_next_client_id, 1);
+    cs->c_db = 0;
+    cs->c_resp = 2;
+    cs->c_flags = flags;
+    cs->c_ctime_ms = akv_mstime();
+    atomic_store(&cs->c_last_ms, cs->c_ctime_ms);
+    cs->c_name[0] = cs->c_lib_name[0] = cs->c_lib_ver[0] = '\0';
+    cs->c_addr[0] = cs->c_laddr[0] = cs->c_cmd[0] = '\0';
+    memset(&cs->c_stats, 0, sizeof(cs->c_stats));
+    atomic_store(&cs->c_mem, 0);
+    atomic_store(&cs->c_omem, 0);
+    atomic_store(&cs->c_evicting, 0);
+    if (!(flags & AKV_SLOT_INTERNAL))
+        atomic_fetch_add(&a->hdr->h_nslots, 1);
+    raise_hwm(a, i + 1);
+}
+
+/* Lowest free slot first, so slots stay packed below h_slots_hwm and
+ * whoever walks them (reaper, CLIENT LIST, INFO) stops there.  Caller
+ * holds AKV_LOCK_SLOTS, so a free slot stays free until it is taken. */
+static int claim_locked(struct akv_arena *a, uint32_t flags)
 {
     pid_t pid = getpid();
-    struct flock fl;
 
-    /* The liveness lock comes first: a slot must never look claimed by a
-     * process that a reaper could take for dead. */
-    liveness_lock(a, pid, F_SETLK, &fl);
-    /* Lowest free slot first, so slots stay packed below h_slots_hwm and
-     * whoever walks them (reaper, CLIENT LIST, INFO) stops there. */
     for (int i = 0; i < AKV_NSLOTS; i++) {
-        struct akv_client_slot *cs = &a->slots[i];
-        int32_t expect = 0;
-
-        if (atomic_load_explicit(&cs->c_pid, memory_order_relaxed) != 0)
+        if (atomic_load_explicit(&a->slots[i].c_pid,
+                                 memory_order_relaxed) != 0)
             continue;
-        if (!atomic_compare_exchange_strong(&cs->c_pid, &expect, pid))
-            continue;
-        atomic_store(&cs->c_commit, 0);
-        atomic_store(&cs->c_durable_want, 0);
-        cs->c_id = atomic_fetch_add(&a->hdr->h_next_client_id, 1);
-        cs->c_db = 0;
-        cs->c_resp = 2;
-        cs->c_flags = 0;
-        cs->c_ctime_ms = akv_mstime();
-        atomic_store(&cs->c_last_ms, cs->c_ctime_ms);
-        cs->c_name[0] = cs->c_lib_name[0] = cs->c_lib_ver[0] = '\0';
-        cs->c_addr[0] = cs->c_laddr[0] = cs->c_cmd[0] = '\0';
-        memset(&cs->c_stats, 0, sizeof(cs->c_stats));
-        atomic_fetch_add(&a->hdr->h_nslots, 1);
-        raise_hwm(a, i + 1);
+        atomic_store(&a->slots[i].c_pid, pid);
+        slot_init_locked(a, i, flags);
         return i;
     }
     return -1;
+}
+
+static int claim(struct akv_arena *a, uint32_t flags, int64_t maxclients)
+{
+    struct flock fl;
+    int slot = -1;
+
+    /* The liveness lock comes first: a slot must never look claimed by a
+     * process that a reaper could take for dead. */
+    liveness_lock(a, getpid(), F_SETLK, &fl);
+    if (akv_lock(a, AKV_LOCK_SLOTS, 0, AKV_LOCK_WAIT) < 0)
+        return -1;
+    if ((flags & AKV_SLOT_INTERNAL) ||
+        atomic_load(&a->hdr->h_nslots) < maxclients)
+        slot = claim_locked(a, flags);
+    akv_unlock(a, AKV_LOCK_SLOTS, 0);
+    return slot;
+}
+
+int akv_slot_claim(struct akv_arena *a)
+{
+    return claim(a, AKV_SLOT_INTERNAL, 0);
+}
+
+int akv_slot_claim_client(struct akv_arena *a, int64_t maxclients)
+{
+    return claim(a, 0, maxclients);
 }
 
 #define STAT_FIELDS(X) X(ss_commands) X(ss_hits) X(ss_misses) \
@@ -134,17 +176,35 @@ void akv_stats_reset(struct akv_arena *a)
 #undef NEG
 }
 
-void akv_slot_release(struct akv_arena *a, int slot)
+/* Give slot i back: its counters retired, the count adjusted.  Caller
+ * holds AKV_LOCK_SLOTS. */
+static void free_slot_locked(struct akv_arena *a, int i)
 {
-    struct akv_client_slot *cs = &a->slots[slot];
-    struct flock fl;
+    struct akv_client_slot *cs = &a->slots[i];
 
     retire_stats(a, cs);
-    atomic_fetch_sub(&a->hdr->h_nslots, 1);
-    liveness_lock(a, atomic_load(&cs->c_pid), F_SETLK, &fl);
+    atomic_store(&cs->c_mem, 0);
+    atomic_store(&cs->c_omem, 0);
+    if (!(cs->c_flags & AKV_SLOT_INTERNAL))
+        atomic_fetch_sub(&a->hdr->h_nslots, 1);
+    atomic_store(&cs->c_pid, 0);
+}
+
+void akv_slot_release(struct akv_arena *a, int slot)
+{
+    struct flock fl;
+    pid_t pid = atomic_load(&a->slots[slot].c_pid);
+    bool locked = akv_lock(a, AKV_LOCK_SLOTS, 0, AKV_LOCK_WAIT) == 0;
+
+    /* Even without the lock (a poisoned arena) the slot is given back;
+     * the count is then only as good as the next recount. */
+    free_slot_locked(a, slot);
+    if (locked)
+        akv_unlock(a, AKV_LOCK_SLOTS, 0);
+    /* The liveness lock goes last, once the slot no longer names us. */
+    liveness_lock(a, pid, F_SETLK, &fl);
     fl.l_type = F_UNLCK;
     fcntl(a->fd, F_SETLK, &fl);
-    atomic_store(&cs->c_pid, 0);
 }
 
 bool akv_slot_owner_alive(struct akv_arena *a, int slot)
@@ -161,46 +221,70 @@ bool akv_slot_owner_alive(struct akv_arena *a, int slot)
     return fl.l_type != F_UNLCK;
 }
 
-/* O(1): a connection checks it on arrival.  A process that died between
- * claiming and counting leaves it off by one until the reaper recounts. */
+/* Claimed connection slots: exact (see h_nslots). */
 int akv_slots_in_use(struct akv_arena *a)
 {
     return atomic_load_explicit(&a->hdr->h_nslots, memory_order_relaxed);
 }
 
-static void recount_slots(struct akv_arena *a)
+void akv_slots_recount_locked(struct akv_arena *a)
 {
     int n = 0;
 
     for (int i = 0; i < akv_slots_hwm(a); i++)
-        if (atomic_load_explicit(&a->slots[i].c_pid, memory_order_relaxed))
+        if (atomic_load_explicit(&a->slots[i].c_pid, memory_order_relaxed) &&
+            !(a->slots[i].c_flags & AKV_SLOT_INTERNAL))
             n++;
+    if (n != atomic_load(&a->hdr->h_nslots))
+        akv_log(AKV_LOG_WARNING, "Recounted client slots after a holder of "
+                "their lock died: %d (was %d)", n,
+                (int)atomic_load(&a->hdr->h_nslots));
     atomic_store(&a->hdr->h_nslots, n);
+}
+
+/* Free the slots in dead[] whose owner is still the dead process found
+ * before the sweep. */
+static int free_dead(struct akv_arena *a, const int *dead, const int32_t *pids,
+                     int n)
+{
+    int freed = 0;
+
+    if (akv_lock(a, AKV_LOCK_SLOTS, 0, AKV_LOCK_WAIT) < 0)
+        return 0;
+    for (int k = 0; k < n; k++) {
+        int i = dead[k];
+        if (atomic_load(&a->slots[i].c_pid) != pids[k] ||
+            akv_slot_owner_alive(a, i))
+            continue;
+        akv_log(AKV_LOG_VERBOSE, "Client slot %d of dead process %d freed",
+                i, (int)pids[k]);
+        free_slot_locked(a, i);
+        freed++;
+    }
+    akv_unlock(a, AKV_LOCK_SLOTS, 0);
+    return freed;
 }
 
 int akv_reap_dead_slots(struct akv_ctx *ctx)
 {
     struct akv_arena *a = ctx->a;
     int dead[64], n = 0;
+    int32_t pids[64];
 
     for (int i = 0; i < akv_slots_hwm(a) && n < (int)akv_nelem(dead); i++) {
         int32_t pid = atomic_load_explicit(&a->slots[i].c_pid,
                                            memory_order_relaxed);
-        if (pid && i != ctx->slot && !akv_slot_owner_alive(a, i))
+        if (pid && i != ctx->slot && !akv_slot_owner_alive(a, i)) {
+            pids[n] = pid;
             dead[n++] = i;
+        }
     }
     if (n == 0)
         return 0;
     /* A sweep repairs any stripe a dead owner held, while its slot (and
      * commit word) still exists; it never waits for a live holder. */
     akv_stripe_sweep(ctx);
-    for (int k = 0; k < n; k++) {
-        akv_log(AKV_LOG_VERBOSE, "Client slot %d of dead process %d freed",
-                dead[k], (int)atomic_load(&a->slots[dead[k]].c_pid));
-        retire_stats(a, &a->slots[dead[k]]);
-        atomic_store(&a->slots[dead[k]].c_pid, 0);
-    }
+    n = free_dead(a, dead, pids, n);
     atomic_fetch_add(&a->hdr->h_stats.st_reaped, (uint64_t)n);
-    recount_slots(a);
     return n;
 }

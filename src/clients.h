@@ -7,9 +7,15 @@
 #include "arena.h"
 #include "keyspace.h"
 
-/* Claim a free slot for the calling process and take its liveness lock.
- * Returns the slot index, or -1 when every slot (or maxclients) is used. */
+/* Claim a free slot for the calling process (not a connection: hidden
+ * from CLIENT LIST, not counted against maxclients) and take its liveness
+ * lock.  Returns the slot index, or -1 when every slot is used. */
 int akv_slot_claim(struct akv_arena *a);
+/* The same for a connection: -1 when maxclients connections are already
+ * admitted (the check and the claim are one step). */
+int akv_slot_claim_client(struct akv_arena *a, int64_t maxclients);
+/* Recount h_nslots from the slots (caller holds AKV_LOCK_SLOTS). */
+void akv_slots_recount_locked(struct akv_arena *a);
 /* Give the slot back (clean exit). */
 void akv_slot_release(struct akv_arena *a, int slot);
 /* Whether the owner of a claimed slot is still alive. */
@@ -30,7 +36,7 @@ uint64_t akv_dirty(struct akv_arena *a);
 void akv_stats_reset(struct akv_arena *a);
 /* Slots at or above this index have never been claimed. */
 int akv_slots_hwm(struct akv_arena *a);
-/* Number of claimed slots. */
+/* Number of claimed connection slots (exact). */
 int akv_slots_in_use(struct akv_arena *a);
 /* Free the slots of dead owners after repairing every stripe they may have
  * left locked.  Returns how many were reaped. */

@@ -105,6 +105,8 @@ enum opt_type {
     OPT_MEMORY, /* memory quantity within [min, max], shown in bytes */
     OPT_ENUM,   /* one name of names[] */
     OPT_STRING, /* text stored as given (char array of cap bytes) */
+    OPT_OBUF,   /* client-output-buffer-limit: class hard soft seconds... */
+    OPT_MEMPCT, /* memory quantity or "N%" (stored as -N), shown as given */
 };
 
 #define OPT_IMMUTABLE 0x1u /* CONFIG SET refuses it */
@@ -169,7 +171,7 @@ static const struct option options[] = {
     INT("lfu-log-factor", 0, lfu_log_factor, 0, INT_MAX, 10),
     INT("lfu-decay-time", 0, lfu_decay_time, 0, INT_MAX, 1),
     INT("databases", IMM, databases, 1, 256, 16),
-    INT("maxclients", 0, maxclients, 1, 10240, 10000),
+    INT("maxclients", 0, maxclients, 1, AKV_MAXCLIENTS_MAX, 10000),
     INT("timeout", 0, timeout, 0, INT_MAX, 0),
     /* Like Redis, any non-negative hz is accepted and clamped. */
     {.name = "hz", .type = OPT_INT, .off = FIELD(hz), .min = 0,
@@ -205,6 +207,11 @@ static const struct option options[] = {
     INT("tcp-keepalive", 0, tcp_keepalive, 0, INT_MAX, 300),
     ENUM("enable-debug-command", IMM, enable_debug_command, enable_names,
          AKV_ENABLE_NO),
+    {.name = "client-output-buffer-limit", .type = OPT_OBUF,
+     .flags = OPT_MULTI_ARG, .off = FIELD(obuf_limits)},
+    {.name = "maxmemory-clients", .type = OPT_MEMPCT,
+     .off = FIELD(maxmemory_clients), .min = -100, .max = INT64_MAX,
+     .def = 0},
 };
 
 /*
@@ -236,8 +243,7 @@ static const char *const ignored_directives[] = {
     "lazyfree-*", "list-*", "hash-*", "set-*", "zset-*", "stream-node-*",
     "hll-sparse-max-bytes", "activerehashing", "activedefrag",
     "active-defrag-*", "active-expire-effort", "dynamic-hz",
-    "maxmemory-eviction-tenacity", "maxmemory-clients",
-    "client-output-buffer-limit", "tracking-table-max-keys",
+    "maxmemory-eviction-tenacity", "tracking-table-max-keys",
     "busy-reply-threshold", "lua-time-limit", "lua-replicate-commands",
     "sanitize-dump-payload", "loading-process-events-interval-bytes",
     /* introspection we do not offer */
@@ -432,6 +438,147 @@ static int64_t adjust_hz(int64_t v)
     return v < 1 ? 1 : v > 500 ? 500 : v;
 }
 
+/* ------------------------------------------- client-output-buffer-limit
+ * Redis's syntax and defaults: "normal 0 0 0 slave 256mb 64mb 60 pubsub
+ * 32mb 8mb 60"; a value names some classes and leaves the others as they
+ * were; "replica" and "slave" are one class, "master" is refused. */
+
+static int parse_mem(const struct option *o, const char *v, int64_t *out,
+                     char *err, size_t errlen);
+static int join_words(int argc, const char **argv, char *out, size_t cap);
+
+static const int64_t obuf_defaults[AKV_OBUF_CLASSES][3] = {
+    {0, 0, 0},
+    {MB(256), MB(64), 60},
+    {MB(32), MB(8), 60},
+};
+
+static const char *const obuf_class_names[AKV_OBUF_CLASSES] = {
+    "normal", "slave", "pubsub"};
+
+static void render_obuf(const struct akv_config *cfg, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (int k = 0; k < AKV_OBUF_CLASSES && n < len; k++) {
+        const int64_t *l = cfg->obuf_limits[k];
+        n += (size_t)snprintf(buf + n, len - n, "%s%s %lld %lld %lld",
+                              k ? " " : "", obuf_class_names[k],
+                              (long long)l[AKV_OBUF_HARD],
+                              (long long)l[AKV_OBUF_SOFT],
+                              (long long)l[AKV_OBUF_SECONDS]);
+    }
+}
+
+/* Redis's getClientTypeByName, for the classes a limit may name. */
+static int obuf_class(const char *name)
+{
+    if (strcasecmp(name, "normal") == 0)
+        return AKV_OBUF_NORMAL;
+    if (strcasecmp(name, "slave") == 0 || strcasecmp(name, "replica") == 0)
+        return AKV_OBUF_REPLICA;
+    if (strcasecmp(name, "pubsub") == 0)
+        return AKV_OBUF_PUBSUB;
+    return -1;
+}
+
+/* One limit's numbers: memory values, and seconds as strtoll reads them
+ * (the whole word, not negative). */
+static bool obuf_numbers(const char *const *w, int64_t out[3])
+{
+    unsigned long long hard, soft;
+    char *end;
+    long long secs;
+
+    if (!parse_memory_u64(w[0], &hard) || !parse_memory_u64(w[1], &soft))
+        return false;
+    errno = 0;
+    secs = strtoll(w[2], &end, 10);
+    if (*end != '\0' || (int)secs < 0)
+        return false;
+    out[AKV_OBUF_HARD] = hard > INT64_MAX ? INT64_MAX : (int64_t)hard;
+    out[AKV_OBUF_SOFT] = soft > INT64_MAX ? INT64_MAX : (int64_t)soft;
+    out[AKV_OBUF_SECONDS] = (int)secs;
+    return true;
+}
+
+#define OBUF_MAX_WORDS 48
+
+/* Split the joined value on single spaces, as Redis splits a multi-word
+ * CONFIG SET value (two spaces make an empty word). */
+static int obuf_words(const char *joined, char *buf, size_t cap,
+                      const char **w)
+{
+    int n = 0;
+
+    if (strlen(joined) >= cap)
+        return -1;
+    strcpy(buf, joined);
+    for (char *p = buf;; p++) {
+        char *sp = strchr(p, ' ');
+        if (n == OBUF_MAX_WORDS)
+            return -1;
+        w[n++] = p;
+        if (!sp)
+            break;
+        *sp = '\0';
+        p = sp;
+    }
+    return n;
+}
+
+static int set_obuf(struct akv_config *cfg, int argc, const char **argv,
+                    char *err, size_t errlen)
+{
+    char joined[AKV_CFG_STR * 2], buf[AKV_CFG_STR * 2];
+    const char *w[OBUF_MAX_WORDS];
+    int64_t next[AKV_OBUF_CLASSES][3];
+    int n;
+
+    if (join_words(argc, argv, joined, sizeof(joined)) < 0 ||
+        (n = obuf_words(joined, buf, sizeof(buf), w)) < 0 || n % 4)
+        return fail(err, errlen, "Wrong number of arguments in buffer "
+                    "limit configuration.");
+    memcpy(next, cfg->obuf_limits, sizeof(next));
+    for (int j = 0; j < n; j += 4) {
+        int k = obuf_class(w[j]);
+        if (k < 0)
+            return fail(err, errlen, "Invalid client class specified in "
+                        "buffer limit configuration.");
+        if (!obuf_numbers(w + j + 1, next[k]))
+            return fail(err, errlen, "Error in hard, soft or soft_seconds "
+                        "setting in buffer limit configuration.");
+    }
+    memcpy(cfg->obuf_limits, next, sizeof(next));
+    return 0;
+}
+
+/* maxmemory-clients: a memory value, or "N%" of maxmemory (0..100). */
+static int parse_mempct(const struct option *o, const char *v, int64_t *out,
+                        char *err, size_t errlen)
+{
+    size_t len = strlen(v);
+    long long pct;
+    char num[32];
+
+    if (len > 1 && len < sizeof(num) && v[len - 1] == '%') {
+        memcpy(num, v, len - 1);
+        num[len - 1] = '\0';
+        if (parse_ll(num, &pct) && pct >= 0) {
+            if (-pct < o->min)
+                return fail(err, errlen, "percentage argument must be less "
+                            "or equal to %lld", (long long)-o->min);
+            *out = -pct;
+            return 0;
+        }
+    }
+    if (parse_mem(o, v, out, err, errlen) < 0)
+        return fail(err, errlen, "argument must be a memory or percent "
+                    "value");
+    return 0;
+}
+
 /* ----------------------------------------------------------- the table */
 
 const char *akv_config_name(size_t i)
@@ -459,6 +606,8 @@ void akv_config_defaults(struct akv_config *cfg)
         const struct option *o = &options[i];
         if (o->type == OPT_STRING)
             snprintf(str_field(cfg, o), o->cap, "%s", o->def_str);
+        else if (o->type == OPT_OBUF)
+            memcpy(cfg->obuf_limits, obuf_defaults, sizeof(obuf_defaults));
         else
             *int_field(cfg, o) = o->def;
     }
@@ -480,7 +629,15 @@ void akv_config_render(const struct akv_config *cfg, size_t i, char *buf,
         snprintf(buf, len, "%s", str_field_c(cfg, o));
         return;
     }
+    if (o->type == OPT_OBUF) {
+        render_obuf(cfg, buf, len);
+        return;
+    }
     v = *int_field_c(cfg, o);
+    if (o->type == OPT_MEMPCT && v < 0) {
+        snprintf(buf, len, "%lld%%", (long long)-v);
+        return;
+    }
     switch (o->type) {
     case OPT_BOOL:
         snprintf(buf, len, "%s", v ? "yes" : "no");
@@ -632,7 +789,12 @@ int akv_config_set(struct akv_config *cfg, const char *name, int argc,
         return fail(err, errlen, "wrong number of arguments");
     if (o->type == OPT_STRING)
         return set_string(cfg, o, argc, argv, err, errlen);
+    if (o->type == OPT_OBUF)
+        return set_obuf(cfg, argc, argv, err, errlen);
     switch (o->type) {
+    case OPT_MEMPCT:
+        r = parse_mempct(o, argv[0], &v, err, errlen);
+        break;
     case OPT_BOOL:
         r = parse_bool(argv[0], &v, err, errlen);
         break;

@@ -44,6 +44,18 @@ enum akv_enable {
     AKV_ENABLE_LOCAL = 2,
 };
 
+/* Highest maxclients (the arena has a client slot for each, arena.h). */
+#define AKV_MAXCLIENTS_MAX 10240
+
+/* Classes of client-output-buffer-limit, in Redis's order. */
+enum akv_obuf_class {
+    AKV_OBUF_NORMAL = 0,
+    AKV_OBUF_REPLICA = 1,
+    AKV_OBUF_PUBSUB = 2,
+    AKV_OBUF_CLASSES = 3,
+};
+enum { AKV_OBUF_HARD = 0, AKV_OBUF_SOFT = 1, AKV_OBUF_SECONDS = 2 };
+
 #define AKV_CFG_STR 256
 #define AKV_CFG_PATH 512
 
@@ -83,7 +95,20 @@ struct akv_config {
     int64_t auto_aof_rewrite_min_size;
     int64_t stop_writes_on_bgsave_error; /* refuse writes after a failed
                                           * save (with save rules set) */
+    /* client-output-buffer-limit: per class, hard and soft limits in
+     * bytes and the soft limit's seconds (0: no limit). */
+    int64_t obuf_limits[AKV_OBUF_CLASSES][3];
+    /* maxmemory-clients: bytes, or minus a percentage of maxmemory. */
+    int64_t maxmemory_clients;
 };
+
+/* Effective maxmemory-clients in bytes (0: no limit). */
+static inline int64_t akv_maxmemory_clients(const struct akv_config *cfg)
+{
+    if (cfg->maxmemory_clients >= 0)
+        return cfg->maxmemory_clients;
+    return cfg->maxmemory / 100 * -cfg->maxmemory_clients;
+}
 
 /* Fill cfg with defaults. */
 void akv_config_defaults(struct akv_config *cfg);

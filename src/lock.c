@@ -25,12 +25,15 @@
  *           that died inside left the ring as it was (ring.c);
  *   pages   the free-run bins are rebuilt from the page table (pages.c);
  *   cfg     a publication of a new configuration in flight is rolled
- *           forward from its complete staged copy (below).
+ *           forward from its complete staged copy (below);
+ *   slots   the count of claimed connection slots is recounted from the
+ *           slots themselves (clients.c).
  */
 #include "build-config.h"
 
 #include <string.h>
 
+#include "clients.h"
 #include "fault.h"
 #include "keyspace.h"
 #include "lock.h"
@@ -44,6 +47,7 @@ static const char *const lock_names[] = {
     [AKV_LOCK_RING] = "AOF ring",
     [AKV_LOCK_PAGES] = "page allocator",
     [AKV_LOCK_CFG] = "configuration",
+    [AKV_LOCK_SLOTS] = "client slots",
 };
 
 static pthread_mutex_t *lock_mutex(struct akv_arena *a, enum akv_lock_id id,
@@ -58,6 +62,8 @@ static pthread_mutex_t *lock_mutex(struct akv_arena *a, enum akv_lock_id id,
         return &a->hdr->h_ring_mutex;
     case AKV_LOCK_PAGES:
         return &a->hdr->h_pg_mutex;
+    case AKV_LOCK_SLOTS:
+        return &a->hdr->h_slots_mutex;
     case AKV_LOCK_CFG:
         break;
     }
@@ -132,6 +138,9 @@ static void recover_locked(struct akv_arena *a, enum akv_lock_id id, int si)
         break;
     case AKV_LOCK_CFG:
         cfg_recover_locked(a);
+        break;
+    case AKV_LOCK_SLOTS:
+        akv_slots_recount_locked(a);
         break;
     }
 }

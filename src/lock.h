@@ -16,6 +16,7 @@ enum akv_lock_id {
     AKV_LOCK_RING,   /* h_ring_mutex: AOF ring reservations */
     AKV_LOCK_PAGES,  /* h_pg_mutex: the page allocator */
     AKV_LOCK_CFG,    /* h_cfg_mutex: the shared configuration (a leaf) */
+    AKV_LOCK_SLOTS,  /* h_slots_mutex: client slot claims (a leaf) */
 };
 
 enum akv_lock_how {

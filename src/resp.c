@@ -7,7 +7,9 @@
  * once.  Offsets rather than pointers are kept, so the caller may move or
  * grow its buffer between calls.  Like Redis it does not check the two
  * bytes after a bulk's payload, and an empty or negative multibulk count is
- * an empty command that is skipped.
+ * an empty command that is skipped.  Before AUTH, as in Redis 7, more
+ * than 10 arguments or a bulk over 16384 bytes is a protocol error, so an
+ * unauthenticated client cannot make its worker hold a large buffer.
  */
 #include "build-config.h"
 
@@ -166,6 +168,8 @@ static int parse_multibulk_header(struct akv_parser *p, const char *buf,
         return AKV_PARSE_NEED;
     if (!ok || ll > 2147483647LL)
         return fail(p, "Protocol error: invalid multibulk length");
+    if (ll > AKV_UNAUTH_MAX_MBULK && p->unauth)
+        return fail(p, "Protocol error: unauthenticated multibulk length");
     if (ll <= 0) {
         p->used = p->pos;
         p->argc = 0;
@@ -196,6 +200,8 @@ static int parse_bulk_header(struct akv_parser *p, const char *buf, size_t len)
         return AKV_PARSE_NEED;
     if (!ok || ll < 0 || ll > p->max_bulk)
         return fail(p, "Protocol error: invalid bulk length");
+    if (ll > AKV_UNAUTH_MAX_BULK && p->unauth)
+        return fail(p, "Protocol error: unauthenticated bulk length");
     p->bulklen = ll;
     return 1;
 }

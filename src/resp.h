@@ -6,6 +6,7 @@
 #ifndef AKV_RESP_H
 #define AKV_RESP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +19,14 @@ enum {
     AKV_PARSE_ERROR = -1 /* protocol error: err holds Redis's message */
 };
 
+/* Before AUTH, Redis 7 accepts only small frames (networking.c). */
+#define AKV_UNAUTH_MAX_MBULK 10
+#define AKV_UNAUTH_MAX_BULK 16384
+
 struct akv_parser {
     int64_t max_bulk;   /* proto-max-bulk-len */
+    bool unauth;        /* the connection has not authenticated: the
+                         * AKV_UNAUTH_* limits apply (set before parsing) */
     /* Progress through the command that starts at buf[0]. */
     size_t pos;
     long long mbulk;    /* bulks still expected, -1 before the header */

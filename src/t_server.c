@@ -340,12 +340,15 @@ void akv_client_info_line(struct akv_arena *a, int slot, char *buf,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld "
              "flags=N db=%u sub=0 psub=0 ssub=0 multi=-1 qbuf=0 "
              "qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 "
-             "oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default "
+             "oll=0 omem=%llu tot-mem=%llu events=r cmd=%s user=default "
              "redir=-1 resp=%u lib-name=%s lib-ver=%s pid=%d\n",
              (unsigned long long)cs->c_id, cs->c_addr, cs->c_laddr,
              slot, cs->c_name, (long long)((now - cs->c_ctime_ms) / 1000),
              (long long)((now - atomic_load(&cs->c_last_ms)) / 1000),
-             cs->c_db, cs->c_cmd[0] ? cs->c_cmd : "NULL", cs->c_resp,
+             cs->c_db,
+             (unsigned long long)atomic_load(&cs->c_omem),
+             (unsigned long long)atomic_load(&cs->c_mem),
+             cs->c_cmd[0] ? cs->c_cmd : "NULL", cs->c_resp,
              cs->c_lib_name, cs->c_lib_ver, (int)atomic_load(&cs->c_pid));
 }
 
@@ -622,7 +625,7 @@ static void info_server(struct akv_client *c, struct info_buf *b)
 static void info_clients(struct akv_client *c, struct info_buf *b)
 {
     struct akv_hdr *h = c->ctx.a->hdr;
-    int n = akv_slots_in_use(c->ctx.a) - 1; /* the supervisor's own slot */
+    int n = akv_slots_in_use(c->ctx.a); /* connections only (exact) */
 
     infof(b, "# Clients\r\nconnected_clients:%d\r\ncluster_connections:0\r\n"
           "maxclients:%lld\r\nclient_recent_max_input_buffer:0\r\n"
@@ -721,10 +724,12 @@ static void info_stats(struct akv_client *c, struct info_buf *b)
           "total_commands_processed:%llu\r\ninstantaneous_ops_per_sec:0\r\n"
           "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
           "rejected_connections:%llu\r\nexpired_keys:%llu\r\n"
-          "evicted_keys:%llu\r\nkeyspace_hits:%llu\r\n"
+          "evicted_keys:%llu\r\nevicted_clients:%llu\r\n"
+          "keyspace_hits:%llu\r\n"
           "keyspace_misses:%llu\r\ntotal_error_replies:0\r\n"
           "expired_stale_perc:%.2f\r\nexpired_time_cap_reached_count:%llu"
-          "\r\narena_repairs:%llu\r\ndead_clients_reaped:%llu\r\n\r\n",
+          "\r\narena_repairs:%llu\r\ndead_clients_reaped:%llu\r\n"
+          "client_output_buffer_limit_disconnections:%llu\r\n\r\n",
           (unsigned long long)atomic_load(&s->st_connections),
           (unsigned long long)atomic_load(&t.ss_commands),
           (unsigned long long)atomic_load(&t.ss_net_in),
@@ -732,12 +737,14 @@ static void info_stats(struct akv_client *c, struct info_buf *b)
           (unsigned long long)atomic_load(&s->st_rejected_conn),
           (unsigned long long)atomic_load(&s->st_expired),
           (unsigned long long)atomic_load(&s->st_evicted),
+          (unsigned long long)atomic_load(&s->st_evicted_clients),
           (unsigned long long)atomic_load(&t.ss_hits),
           (unsigned long long)atomic_load(&t.ss_misses),
           atomic_load(&s->st_stale_perc_x100) / 100.0,
           (unsigned long long)atomic_load(&s->st_expire_cap),
           (unsigned long long)atomic_load(&s->st_repairs),
-          (unsigned long long)atomic_load(&s->st_reaped));
+          (unsigned long long)atomic_load(&s->st_reaped),
+          (unsigned long long)atomic_load(&s->st_obuf_closed));
 }
 
 static void info_replication(struct akv_client *c, struct info_buf *b)

@@ -1645,7 +1645,7 @@ static int run_child(struct fixture *f, const char *point,
     assert_true(pid >= 0);
     if (pid == 0) {
         struct akv_ctx c;
-        int slot = akv_slot_claim(&f->a);
+        int slot = akv_slot_claim_client(&f->a, 100);
 
         if (slot < 0)
             _exit(10);
@@ -1726,7 +1726,7 @@ static void run_fault_case(const struct fault_case *fc, bool reap_first)
 
     if (reap_first) {
         assert_int_equal(akv_reap_dead_slots(&f->ctx), 1);
-        assert_int_equal(akv_slots_in_use(&f->a), 1);
+        assert_int_equal(akv_slots_in_use(&f->a), 0);
     }
     /* Locking every stripe repairs the ones the child held. */
     assert_consistent(f);
@@ -1745,7 +1745,7 @@ static void run_fault_case(const struct fault_case *fc, bool reap_first)
      * usable. */
     reaped = akv_reap_dead_slots(&f->ctx);
     assert_int_equal(reaped, reap_first ? 0 : 1);
-    assert_int_equal(akv_slots_in_use(&f->a), 1);
+    assert_int_equal(akv_slots_in_use(&f->a), 0);
     assert_int_equal(kv_sets(&f->ctx, 0, sc.k1, "after"), 0);
     assert_int_equal(kv_sets(&f->ctx, 0, sc.k2, "after-2"), 0);
     assert_kv(&f->ctx, 0, sc.k1, "after");
@@ -1937,6 +1937,56 @@ static void write_file(const char *path, const void *data, size_t len)
     assert_true(fd >= 0);
     assert_int_equal(write(fd, data, len), (ssize_t)len);
     close(fd);
+}
+
+/* Connection slots are counted exactly: the fixture's own (internal) slot
+ * is not; maxclients admits exactly that many; a dead owner's slot is
+ * reaped and uncounted; a process killed holding the slots lock leaves
+ * a count that the next locker recounts. */
+static void test_slot_count_exact(void **state)
+{
+    struct fixture *f = *state;
+    int s1, s2, status;
+    pid_t pid;
+
+    arena_open(f, 64ULL << 20);
+    assert_int_equal(akv_slots_in_use(&f->a), 0);
+    s1 = akv_slot_claim_client(&f->a, 2);
+    s2 = akv_slot_claim_client(&f->a, 2);
+    assert_true(s1 >= 0 && s2 >= 0);
+    assert_int_equal(akv_slot_claim_client(&f->a, 2), -1);
+    assert_int_equal(akv_slots_in_use(&f->a), 2);
+    akv_slot_release(&f->a, s2);
+    assert_int_equal(akv_slots_in_use(&f->a), 1);
+
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (akv_slot_claim_client(&f->a, 2) < 0)
+            _exit(10);
+        _exit(0); /* dies holding its slot */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(akv_slots_in_use(&f->a), 2);
+    assert_int_equal(akv_reap_dead_slots(&f->ctx), 1);
+    assert_int_equal(akv_slots_in_use(&f->a), 1);
+
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        pthread_mutex_lock(&f->a.hdr->h_slots_mutex);
+        atomic_store(&f->a.hdr->h_nslots, 40); /* a count gone wrong */
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    s2 = akv_slot_claim_client(&f->a, 2); /* recovers, then admits */
+    assert_true(s2 >= 0);
+    assert_int_equal(akv_slots_in_use(&f->a), 2);
+    akv_slot_release(&f->a, s2);
+    akv_slot_release(&f->a, s1);
+    assert_int_equal(akv_slots_in_use(&f->a), 0);
+    arena_close(f);
 }
 
 static void test_layout_guard(void **state)
@@ -2168,6 +2218,7 @@ int main(void)
         T(test_repair_append),
         T(test_repair_interrupted_repair),
         T(test_repair_swapdb_other_stripe),
+        T(test_slot_count_exact),
         T(test_layout_guard),
         T(test_create_bad_size),
         T(test_effects_declared),

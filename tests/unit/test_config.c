@@ -252,6 +252,69 @@ static void test_defaults_render(void **state)
     assert_string_equal(akv_policy_name(99), "unknown");
 }
 
+/* client-output-buffer-limit and maxmemory-clients: Redis's defaults,
+ * rendering, partial updates and error reasons. */
+static void test_client_limits(void **state)
+{
+    struct akv_config cfg;
+    const char *words[8] = {"pubsub", "1mb", "1mb", "5", "normal", "1",
+                            "2", "3"};
+    char err[256];
+
+    (void)state;
+    akv_config_defaults(&cfg);
+    assert_renders(&cfg, "client-output-buffer-limit",
+                   "normal 0 0 0 slave 268435456 67108864 60 "
+                   "pubsub 33554432 8388608 60");
+    assert_renders(&cfg, "maxmemory-clients", "0");
+    assert_string_equal(set1(&cfg, "client-output-buffer-limit",
+                             "normal 1mb 2mb 3"), "");
+    assert_renders(&cfg, "client-output-buffer-limit",
+                   "normal 1048576 2097152 3 slave 268435456 67108864 60 "
+                   "pubsub 33554432 8388608 60");
+    assert_true(cfg.obuf_limits[AKV_OBUF_NORMAL][AKV_OBUF_SECONDS] == 3);
+    assert_string_equal(set1(&cfg, "client-output-buffer-limit",
+                             "REPLICA 1 2 3 slave 4 5 +6"), "");
+    assert_true(cfg.obuf_limits[AKV_OBUF_REPLICA][AKV_OBUF_HARD] == 4);
+    assert_true(cfg.obuf_limits[AKV_OBUF_REPLICA][AKV_OBUF_SECONDS] == 6);
+    /* As a config file gives it: one word per argument. */
+    assert_int_equal(akv_config_set(&cfg, "client-output-buffer-limit", 8,
+                                    words, 0, err, sizeof(err)), 0);
+    assert_renders(&cfg, "client-output-buffer-limit",
+                   "normal 1 2 3 slave 4 5 6 pubsub 1048576 1048576 5");
+    assert_string_equal(set1(&cfg, "client-output-buffer-limit",
+                             "normal 1 1"),
+                        "Wrong number of arguments in buffer limit "
+                        "configuration.");
+    assert_string_equal(set1(&cfg, "client-output-buffer-limit",
+                             "normal 1 1  1"),
+                        "Wrong number of arguments in buffer limit "
+                        "configuration.");
+    assert_string_equal(set1(&cfg, "client-output-buffer-limit",
+                             "master 1 1 1"),
+                        "Invalid client class specified in buffer limit "
+                        "configuration.");
+    assert_string_equal(set1(&cfg, "client-output-buffer-limit",
+                             "normal 9 9 9 pubsub 1 1 -1"),
+                        "Error in hard, soft or soft_seconds setting in "
+                        "buffer limit configuration.");
+    /* A failed value changes nothing, not even the classes before it. */
+    assert_true(cfg.obuf_limits[AKV_OBUF_NORMAL][AKV_OBUF_HARD] == 1);
+    assert_string_equal(set1(&cfg, "maxmemory-clients", "5%"), "");
+    assert_renders(&cfg, "maxmemory-clients", "5%");
+    cfg.maxmemory = 1000;
+    assert_true(akv_maxmemory_clients(&cfg) == 50);
+    assert_string_equal(set1(&cfg, "maxmemory-clients", "1mb"), "");
+    assert_renders(&cfg, "maxmemory-clients", "1048576");
+    assert_true(akv_maxmemory_clients(&cfg) == 1048576);
+    assert_string_equal(set1(&cfg, "maxmemory-clients", "150%"),
+                        "percentage argument must be less or equal to 100");
+    assert_string_equal(set1(&cfg, "maxmemory-clients", "-5"),
+                        "argument must be a memory or percent value");
+    assert_string_equal(set1(&cfg, "maxmemory-clients", "5 %"),
+                        "argument must be a memory or percent value");
+}
+
 static void test_names_and_find(void **state)
 {
     size_t n = 0;
@@ -591,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_split_unbalanced),
         cmocka_unit_test(test_split_limits),
         cmocka_unit_test(test_defaults_render),
+        cmocka_unit_test(test_client_limits),
         cmocka_unit_test(test_names_and_find),
         cmocka_unit_test(test_set_values),
         cmocka_unit_test(test_set_errors),

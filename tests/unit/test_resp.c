@@ -499,6 +499,62 @@ static void test_error_bulk_length(void **state)
     }
 }
 
+/* Before AUTH: Redis 7's limits, checked after the general ones. */
+static int parse_unauth(const char *text, size_t n, struct akv_parser *p,
+                        char **b)
+{
+    akv_parser_init(p, MAX_BULK);
+    p->unauth = true;
+    return parse_all(p, b, text, n);
+}
+
+static void test_unauthenticated_limits(void **state)
+{
+    struct akv_parser p;
+    char *b;
+    static const char ten[] = "*10\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"
+        "$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"
+        "$1\r\na\r\n$1\r\na\r\n";
+
+    (void)state;
+    assert_int_equal(parse_unauth("*11\r\n", 5, &p, &b), AKV_PARSE_ERROR);
+    assert_string_equal(p.err,
+                        "Protocol error: unauthenticated multibulk length");
+    free(b);
+    akv_parser_free(&p);
+    assert_int_equal(parse_unauth(ten, sizeof(ten) - 1, &p, &b),
+                     AKV_PARSE_DONE);
+    assert_int_equal(p.argc, 10);
+    free(b);
+    akv_parser_free(&p);
+    assert_int_equal(parse_unauth("*1\r\n$16385\r\n", 13, &p, &b),
+                     AKV_PARSE_ERROR);
+    assert_string_equal(p.err, "Protocol error: unauthenticated bulk length");
+    free(b);
+    akv_parser_free(&p);
+    assert_int_equal(parse_unauth("*1\r\n$16384\r\n", 13, &p, &b),
+                     AKV_PARSE_NEED);
+    free(b);
+    akv_parser_free(&p);
+    /* The general limits come first, as in Redis. */
+    assert_int_equal(parse_unauth("*3000000000\r\n", 13, &p, &b),
+                     AKV_PARSE_ERROR);
+    assert_string_equal(p.err, "Protocol error: invalid multibulk length");
+    free(b);
+    akv_parser_free(&p);
+    assert_int_equal(parse_unauth("*1\r\n$629145600\r\n", 17, &p, &b),
+                     AKV_PARSE_ERROR);
+    assert_string_equal(p.err, "Protocol error: invalid bulk length");
+    free(b);
+    akv_parser_free(&p);
+    /* Authenticated: no such limits. */
+    akv_parser_init(&p, MAX_BULK);
+    assert_int_equal(parse_all(&p, &b, "*11\r\n$16385\r\n", 13),
+                     AKV_PARSE_NEED);
+    free(b);
+    akv_parser_free(&p);
+}
+
 static void test_error_expected_dollar(void **state)
 {
     (void)state;
@@ -751,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_inline_empty),
         cmocka_unit_test(test_error_multibulk_length),
         cmocka_unit_test(test_error_bulk_length),
+        cmocka_unit_test(test_unauthenticated_limits),
         cmocka_unit_test(test_error_expected_dollar),
         cmocka_unit_test(test_error_too_big_mbulk_count),
         cmocka_unit_test(test_error_too_big_bulk_count),
