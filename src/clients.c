@@ -67,6 +67,7 @@ int akv_slot_claim(struct akv_arena *a)
         cs->c_db = 0;
         cs->c_resp = 2;
         cs->c_flags = 0;
+        cs->c_ppid = (int32_t)getppid();
         cs->c_ctime_ms = akv_mstime();
         atomic_store(&cs->c_last_ms, cs->c_ctime_ms);
         cs->c_name[0] = cs->c_lib_name[0] = cs->c_lib_ver[0] = '\0';
@@ -178,6 +179,25 @@ static void recount_slots(struct akv_arena *a)
     atomic_store(&a->hdr->h_nslots, n);
 }
 
+/* A worker's parent logs how it ended (waitpid).  Nobody can for one
+ * whose parent is gone (forked by the spawner of a supervisor that was
+ * restarted since) or is not ours (systemd's Accept=yes workers): the
+ * reaper logs those, as what it knows is only that they died. */
+static void log_orphan_death(struct akv_arena *a, struct akv_client_slot *cs)
+{
+    static struct akv_log_limit lim;
+    int32_t ppid = cs->c_ppid;
+
+    if ((cs->c_flags & 1) || ppid == getpid() ||
+        ppid == atomic_load(&a->hdr->h_spawner_pid))
+        return; /* a supervisor's slot, or a child someone waits for */
+    akv_log_limited(&lim, AKV_LOG_NOTICE, "Worker %d (client %s) died "
+                    "without closing its connection; its parent was not "
+                    "this server's, so how it ended is unknown",
+                    (int)atomic_load(&cs->c_pid),
+                    cs->c_addr[0] ? cs->c_addr : "?");
+}
+
 int akv_reap_dead_slots(struct akv_ctx *ctx)
 {
     struct akv_arena *a = ctx->a;
@@ -197,6 +217,7 @@ int akv_reap_dead_slots(struct akv_ctx *ctx)
     for (int k = 0; k < n; k++) {
         akv_log(AKV_LOG_VERBOSE, "Client slot %d of dead process %d freed",
                 dead[k], (int)atomic_load(&a->slots[dead[k]].c_pid));
+        log_orphan_death(a, &a->slots[dead[k]]);
         retire_stats(a, &a->slots[dead[k]]);
         atomic_store(&a->slots[dead[k]].c_pid, 0);
     }
