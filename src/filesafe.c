@@ -94,8 +94,8 @@ int akv_check_private(const struct stat *st, const char *path, bool dir,
     }
     if (owner_ok && !(st->st_mode & bad))
         return 0;
-    snprintf(why, whylen, "%s is owned by %s with mode %04o: refusing it, "
-             "since it must be owned by %s and writable by nobody else%s",
+    snprintf(why, whylen, "%s is owned by %s with mode %04o, but it must "
+             "be owned by %s and writable by nobody else%s",
              path, user_name(st->st_uid, own, sizeof(own)),
              (unsigned)(st->st_mode & 07777),
              user_name(geteuid(), me, sizeof(me)),

@@ -263,7 +263,8 @@ static int check_data_files(struct supervisor *s)
     if (r == 0)
         return 0;
 refuse:
-    akv_log(AKV_LOG_WARNING, "Refusing to load the data files: %s", why);
+    akv_log(AKV_LOG_WARNING, "Refusing to load the data files in %s: %s",
+            s->cfg.dir, why);
     return -1;
 }
 
