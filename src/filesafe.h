@@ -8,14 +8,17 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-/* Shared-group mode (arena-shared-group yes): files are made 0660 and
+/* Shared-group mode (arena-shared-group yes): files made here are 0660
+ * (others, made under akv_file_umask(), at most 0640 or 0750) and
  * files writable by their group are accepted.  Per process; set before
  * the first file is created or checked. */
 void akv_filesafe_init(bool shared_group);
 bool akv_filesafe_shared_group(void);
 /* 0600, or 0660 in shared-group mode. */
 mode_t akv_file_mode(void);
-/* The umask that gives akv_file_mode() files and 0700 (0770) dirs. */
+/* The supervisor's umask: 077, or 007 in shared-group mode, so files
+ * made 0644 become 0600 (0640) and directories made 0755 become 0700
+ * (0750) whatever umask it inherited. */
 mode_t akv_file_umask(void);
 
 /* Whether st (of path) may be trusted: a regular file (or, with dir, a

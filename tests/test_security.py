@@ -303,6 +303,54 @@ def test_files_are_private_whatever_the_umask():
         shutil.rmtree(d)
 
 
+def test_shared_group_mode():
+    """arena-shared-group yes: the arena 0660, data files 0640, and a worker running as another
+    member of the group may attach; without the mode it may not."""
+    need_root()
+    old = os.umask(0)
+    try:
+        srv = ArenakvServer(arenakv_args=["--arena-shared-group", "yes",
+                                          "--appendonly", "yes"])
+        srv.start()
+    finally:
+        os.umask(old)
+    try:
+        st = os.stat(srv.arena)
+        check_eq(oct(st.st_mode & 0o777), oct(0o660), "arena")
+        aofdir = os.path.join(srv.tmpdir, "appendonlydir")
+        check_eq(oct(os.stat(aofdir).st_mode & 0o777), oct(0o750), "AOF dir")
+        for n in os.listdir(aofdir):
+            # Only the supervisor writes them: the group may read.
+            check_eq(oct(os.stat(os.path.join(aofdir, n)).st_mode & 0o777),
+                     oct(0o640), n)
+        gid = st.st_gid
+
+        def as_group_member():
+            os.setgroups([gid])
+            os.setgid(65534)
+            os.setuid(NOBODY)
+
+        def worker(*extra):
+            ours, theirs = socket.socketpair()
+            p = subprocess.Popen([akvtest.worker_binary(), "--arena",
+                                  srv.arena, "--inetd"] + list(extra),
+                                 stdin=theirs, stdout=theirs,
+                                 stderr=subprocess.DEVNULL,
+                                 preexec_fn=as_group_member)
+            theirs.close()
+            with RespConn.from_socket(ours) as c:
+                r = c.command(b"PING")
+            p.wait(LONG)
+            return r
+
+        check_eq(worker("--arena-shared-group", "yes"), b"+PONG\r\n",
+                 "a member of the group, in shared-group mode")
+        r = worker()
+        check(r.startswith(b"-ERR ") and b"owned by root" in r, r)
+    finally:
+        srv.stop()
+
+
 def test_data_files_others_may_write_are_refused():
     d = tempfile.mkdtemp(prefix="akvsec-")
     arena = shm_path("data")
