@@ -86,6 +86,9 @@ struct akv_config {
     int64_t enable_protected_configs; /* enum akv_enable: CONFIG SET of
                                        * dir, dbfilename */
     int64_t arena_shared_group;       /* files 0660, group may write */
+    /* Not an option: the absolute path of the file the supervisor was
+     * started with ("" if none), for INFO's config_file. */
+    char config_file[AKV_CFG_PATH];
 };
 
 /* Fill cfg with defaults. */

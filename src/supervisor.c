@@ -837,6 +837,8 @@ static int parse_args(struct supervisor *s, int argc, char **argv)
     if (out >= 1 && argv[1][0] != '-' &&
         !realpath(argv[1], s->config_file))
         s->config_file[0] = '\0';
+    snprintf(s->cfg.config_file, sizeof(s->cfg.config_file), "%s",
+             s->config_file);
     akv_filesafe_init(s->cfg.arena_shared_group != 0);
     if (s->cfg.arena[0])
         snprintf(s->arena_path, sizeof(s->arena_path), "%s", s->cfg.arena);

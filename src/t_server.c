@@ -611,8 +611,10 @@ static void info_server(struct akv_client *c, struct info_buf *b)
     struct akv_hdr *h = c->ctx.a->hdr;
     struct utsname u;
     int64_t up = (akv_mstime() - h->h_created_ms) / 1000;
+    char conf[AKV_CFG_PATH];
 
     uname(&u);
+    AKV_CFG_STRING(c->ctx.a, config_file, conf);
     infof(b, "# Server\r\nredis_version:%s\r\nredis_git_sha1:00000000\r\n"
           "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\n"
           "os:%s %s %s\r\narch_bits:64\r\nmonotonic_clock:POSIX "
@@ -621,7 +623,7 @@ static void info_server(struct akv_client *c, struct info_buf *b)
           "\r\nrun_id:%016llx%016llx%08llx\r\ntcp_port:%lld\r\n"
           "server_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
           "uptime_in_days:%lld\r\nhz:%lld\r\nconfigured_hz:%lld\r\n"
-          "lru_clock:%u\r\nexecutable:arenakv-server\r\nconfig_file:\r\n"
+          "lru_clock:%u\r\nexecutable:arenakv-server\r\nconfig_file:%s\r\n"
           "io_threads_active:0\r\narenakv_version:%s\r\n"
           "arenakv_worker_pid:%d\r\n\r\n",
           AKV_REDIS_COMPAT_VERSION, u.sysname, u.release, u.machine,
@@ -632,7 +634,7 @@ static void info_server(struct akv_client *c, struct info_buf *b)
           (unsigned long long)(h->h_created_ms & 0xffffffff),
           (long long)h->h_cfg.port, (long long)akv_ustime(), (long long)up,
           (long long)(up / 86400), (long long)h->h_cfg.hz,
-          (long long)h->h_cfg.hz, akv_clock(c->ctx.a), PACKAGE_VERSION,
+          (long long)h->h_cfg.hz, akv_clock(c->ctx.a), conf, PACKAGE_VERSION,
           (int)getpid());
 }
 

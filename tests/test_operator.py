@@ -123,6 +123,9 @@ def test_config_rewrite_keeps_the_file():
             check(not any(x.split()[0] == name for x in new),
                   "%s is at its default: %r" % (name, new))
         check_eq(oct(os.stat(conf).st_mode & 0o777), oct(0o640), "mode")
+        with srv.connect() as c:
+            check(("config_file:%s\r\n" % conf).encode() in
+                  c.command(b"INFO", b"server"), "INFO config_file")
         check_eq([n for n in os.listdir(d) if n != "arenakv.conf"], [],
                  "no temporary file left")
         # Rewriting again changes nothing.
