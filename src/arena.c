@@ -8,17 +8,26 @@
  * the format version and the sizes of every shared struct (pthread_mutex_t
  * included): a binary built with another layout refuses to attach instead
  * of misreading the data.
+ *
+ * Every process trusts what the arena holds, so a file someone else
+ * could have written is never attached (filesafe.c): it must be ours and
+ * writable by nobody else, and it is opened without following a link.
+ * A new one is created with O_EXCL | O_NOFOLLOW and mode 0600 (0660 in
+ * shared-group mode) whatever the umask.
  */
 #include "build-config.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "arena.h"
+#include "filesafe.h"
 #include "pages.h"
 #include "util.h"
 
@@ -62,14 +71,48 @@ uint64_t akv_arena_size_for(int64_t maxmemory)
     return AKV_MIN(AKV_MAX(size, AKV_MIN_ARENA_SIZE), AKV_MAX_ARENA_SIZE);
 }
 
+#define AKV_SHM_PRIVATE_FMT "/dev/shm/arenakv-%u"
+
 void akv_arena_default_path(char *buf, size_t len, int port)
 {
     const char *rt = getenv("RUNTIME_DIRECTORY");
 
+    /* systemd may list several directories, separated by ':'. */
     if (rt && *rt)
-        snprintf(buf, len, "%s/arenakv-%d", rt, port);
+        snprintf(buf, len, "%.*s/arenakv-%d", (int)strcspn(rt, ":"), rt,
+                 port);
     else
-        snprintf(buf, len, "/dev/shm/arenakv-%d", port);
+        snprintf(buf, len, AKV_SHM_PRIVATE_FMT "/arenakv-%d",
+                 (unsigned)geteuid(), port);
+}
+
+int akv_arena_prepare_dir(const char *path, char *why, size_t whylen)
+{
+    char priv[64];
+    size_t n = (size_t)snprintf(priv, sizeof(priv), AKV_SHM_PRIVATE_FMT,
+                                (unsigned)geteuid());
+
+    if (strncmp(path, priv, n) == 0 && path[n] == '/' &&
+        !strchr(path + n + 1, '/')) {
+        if (mkdir(priv, 0700) < 0 && errno != EEXIST) {
+            snprintf(why, whylen, "cannot create %s: %s", priv,
+                     strerror(errno));
+            return -errno;
+        }
+        /* Made by us or planted: it must be ours and closed to others. */
+        return akv_check_private_path(priv, true, true, why, whylen);
+    }
+    return akv_check_parent_dir(path, why, whylen);
+}
+
+int akv_arena_in_memory(const struct akv_arena *a, long *fstype)
+{
+    struct statfs sf;
+
+    if (fstatfs(a->fd, &sf) < 0)
+        return 1; /* cannot tell: say nothing */
+    *fstype = (long)sf.f_type;
+    return sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC;
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -183,10 +226,10 @@ int akv_arena_create(struct akv_arena *a, const char *path, uint64_t size,
         return -EINVAL;
     }
     snprintf(tmp, sizeof(tmp), "%s.new.%d", path, (int)getpid());
-    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fd = akv_create_private(tmp, O_RDWR);
     if (fd < 0) {
         *errmsg = "cannot create the arena file";
-        return -errno;
+        return fd;
     }
     /* Metadata sections are reserved up front; the AOF ring when the AOF
      * is turned on; data pages as the page allocator hands them out
@@ -236,12 +279,28 @@ int akv_arena_attach(struct akv_arena *a, const char *path,
 
     memset(a, 0, sizeof(*a));
     a->fd = -1;
-    fd = open(path, O_RDWR | O_CLOEXEC);
+    fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP) {
+        snprintf(a->errbuf, sizeof(a->errbuf), "%s is a symbolic link: "
+                 "refusing to follow it", path);
+        *errmsg = a->errbuf;
+        return -EPERM;
+    }
     if (fd < 0) {
         *errmsg = "no arena file (is arenakv-server running?)";
         return -errno;
     }
-    if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(h) ||
+    if (fstat(fd, &st) < 0) {
+        *errmsg = "cannot stat the arena file";
+        r = -errno;
+        goto fail;
+    }
+    if ((r = akv_check_private(&st, path, false, a->errbuf,
+                               sizeof(a->errbuf))) < 0) {
+        *errmsg = a->errbuf;
+        goto fail;
+    }
+    if ((size_t)st.st_size < sizeof(h) ||
         pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
         *errmsg = "arena file is truncated";
         r = -EPROTO;

@@ -273,6 +273,7 @@ struct akv_client_slot {
     /* maxmemory-clients chose this connection: whoever sets it first
      * counts and signals the eviction (any process; reset at claim). */
     _Atomic uint32_t c_evicting;
+    int32_t c_ppid; /* the owner's parent when it claimed the slot */
 };
 /* c_flags bits (set at claim time, under h_slots_mutex). */
 #define AKV_SLOT_INTERNAL 0x1u /* not a connection: hidden, not counted */
@@ -411,6 +412,15 @@ struct akv_hdr {
     struct akv_stats h_stats;
     struct akv_slot_stats h_retired; /* counters of slots given back */
     struct akv_log_limit h_client_log[AKV_CLOG_COUNT]; /* worker.c */
+    /* Requests to the supervisor (supervisor.c): a worker sets the
+     * request word, then sends SIGUSR1 to h_supervisor_pid so that it is
+     * served now rather than at the next timer tick; the result is
+     * published before the gen futex is bumped. */
+    _Atomic int32_t h_spawner_pid;    /* the spawner forking workers, or 0 */
+    _Atomic uint32_t h_cfgrw_req;     /* 1: CONFIG REWRITE asked for */
+    _Atomic uint32_t h_cfgrw_gen;     /* futex: bumped after each attempt */
+    _Atomic int32_t h_cfgrw_status;   /* 0 ok, errno of the last attempt,
+                                       * -1: started without a file */
 };
 
 /* ---------------------------------------------------------------- handle
@@ -426,6 +436,7 @@ struct akv_arena {
     struct akv_client_slot *slots;
     char *page0;
     char path[256];
+    char errbuf[512]; /* *errmsg of a refused attach points here */
 };
 
 static inline void *akv_at(const struct akv_arena *a, uint64_t off)
@@ -462,7 +473,8 @@ uint64_t akv_layout_word(void);
 int akv_arena_create(struct akv_arena *a, const char *path, uint64_t size,
                      const struct akv_config *cfg, const char **errmsg);
 /* Attach an existing arena.  -ENOENT if missing, -EPROTO on a layout
- * mismatch (with *errmsg set). */
+ * mismatch, -EPERM if it is not ours alone to write (filesafe.h: another
+ * user's file, or one that others may write), with *errmsg set. */
 int akv_arena_attach(struct akv_arena *a, const char *path,
                      const char **errmsg);
 void akv_arena_detach(struct akv_arena *a);
@@ -478,7 +490,14 @@ int akv_shared_mutex_init(pthread_mutex_t *m);
  * value sizes (used when arena-size is automatic). */
 uint64_t akv_arena_size_for(int64_t maxmemory);
 
-/* Default arena file name for a port: /dev/shm/arenakv-<port>. */
+/* Default arena file name for a port: $RUNTIME_DIRECTORY/arenakv-<port>
+ * under systemd, else /dev/shm/arenakv-<uid>/arenakv-<port>. */
 void akv_arena_default_path(char *buf, size_t len, int port);
+/* Make the private directory of the default path (0700, ours) if path
+ * is in it, and check that the directory holding path lets nobody else
+ * replace the arena.  0, or -errno with a message in why. */
+int akv_arena_prepare_dir(const char *path, char *why, size_t whylen);
+/* Nonzero if the arena file lives on tmpfs or ramfs (memory, not disk). */
+int akv_arena_in_memory(const struct akv_arena *a, long *fstype);
 
 #endif

@@ -63,6 +63,7 @@ static void slot_init_locked(struct akv_arena *a, int i, uint32_t flags)
     cs->c_db = 0;
     cs->c_resp = 2;
     cs->c_flags = flags;
+    cs->c_ppid = (int32_t)getppid();
     cs->c_ctime_ms = akv_mstime();
     atomic_store(&cs->c_last_ms, cs->c_ctime_ms);
     cs->c_name[0] = cs->c_lib_name[0] = cs->c_lib_ver[0] = '\0';
@@ -242,6 +243,25 @@ void akv_slots_recount_locked(struct akv_arena *a)
     atomic_store(&a->hdr->h_nslots, n);
 }
 
+/* A worker's parent logs how it ended (waitpid).  Nobody can for one
+ * whose parent is gone (forked by the spawner of a supervisor that was
+ * restarted since) or is not ours (systemd's Accept=yes workers): the
+ * reaper logs those, as what it knows is only that they died. */
+static void log_orphan_death(struct akv_arena *a, struct akv_client_slot *cs)
+{
+    static struct akv_log_limit lim;
+    int32_t ppid = cs->c_ppid;
+
+    if ((cs->c_flags & AKV_SLOT_INTERNAL) || ppid == getpid() ||
+        ppid == atomic_load(&a->hdr->h_spawner_pid))
+        return; /* a supervisor's slot, or a child someone waits for */
+    akv_log_limited(&lim, AKV_LOG_NOTICE, "Worker %d (client %s) died "
+                    "without closing its connection; its parent was not "
+                    "this server's, so how it ended is unknown",
+                    (int)atomic_load(&cs->c_pid),
+                    cs->c_addr[0] ? cs->c_addr : "?");
+}
+
 /* Free the slots in dead[] whose owner is still the dead process found
  * before the sweep. */
 static int free_dead(struct akv_arena *a, const int *dead, const int32_t *pids,
@@ -258,6 +278,7 @@ static int free_dead(struct akv_arena *a, const int *dead, const int32_t *pids,
             continue;
         akv_log(AKV_LOG_VERBOSE, "Client slot %d of dead process %d freed",
                 i, (int)pids[k]);
+        log_orphan_death(a, &a->slots[i]);
         free_slot_locked(a, i);
         freed++;
     }

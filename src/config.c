@@ -111,6 +111,7 @@ enum opt_type {
 
 #define OPT_IMMUTABLE 0x1u /* CONFIG SET refuses it */
 #define OPT_MULTI_ARG 0x2u /* several words, stored joined by spaces */
+#define OPT_PROTECTED 0x4u /* CONFIG SET only if enable-protected-configs */
 
 struct option {
     const char *name;
@@ -154,6 +155,7 @@ struct option {
 
 static const char *check_aof_filename(const char *v);
 static const char *check_aof_dirname(const char *v);
+static const char *check_dbfilename(const char *v);
 static int64_t adjust_hz(int64_t v);
 
 static const struct option options[] = {
@@ -161,7 +163,10 @@ static const struct option options[] = {
     {.name = "bind", .type = OPT_STRING, .flags = IMM | OPT_MULTI_ARG,
      .off = FIELD(bind), .cap = FIELD_CAP(bind),
      .def_str = "127.0.0.1 -::1"},
-    STR("dir", IMM, dir, "."),
+    /* dir is protected as in Redis, and immutable here: the AOF files
+     * are open in it.  Protection is checked first, so by default the
+     * reply is Redis's. */
+    STR("dir", IMM | OPT_PROTECTED, dir, "."),
     STR("arena", IMM, arena, ""),
     MEM("arena-size", IMM, arena_size, 0, INT64_MAX, 0),
     MEM("maxmemory", 0, maxmemory, 0, INT64_MAX, 0),
@@ -201,7 +206,9 @@ static const struct option options[] = {
         INT_MAX, 100),
     MEM("auto-aof-rewrite-min-size", 0, auto_aof_rewrite_min_size, 0,
         INT64_MAX, MB(64)),
-    STR("dbfilename", IMM, dbfilename, "dump.sqlite"),
+    {.name = "dbfilename", .type = OPT_STRING, .flags = OPT_PROTECTED,
+     .off = FIELD(dbfilename), .cap = FIELD_CAP(dbfilename),
+     .def_str = "dump.sqlite", .check = check_dbfilename},
     BOOL("stop-writes-on-bgsave-error", 0, stop_writes_on_bgsave_error, 1),
     INT("tcp-backlog", IMM, tcp_backlog, 0, INT_MAX, 511),
     INT("tcp-keepalive", 0, tcp_keepalive, 0, INT_MAX, 300),
@@ -212,6 +219,10 @@ static const struct option options[] = {
     {.name = "maxmemory-clients", .type = OPT_MEMPCT,
      .off = FIELD(maxmemory_clients), .min = -100, .max = INT64_MAX,
      .def = 0},
+    BOOL("protected-mode", 0, protected_mode, 1),
+    ENUM("enable-protected-configs", IMM, enable_protected_configs,
+         enable_names, AKV_ENABLE_NO),
+    BOOL("arena-shared-group", IMM, arena_shared_group, 0),
 };
 
 /*
@@ -230,12 +241,12 @@ static const char *const ignored_directives[] = {
     "aof-*", "auto-aof-*",
     "no-appendfsync-on-rewrite",
     /* process and OS integration */
-    "protected-mode", "supervised", "always-show-logo", "set-proc-title",
+    "supervised", "always-show-logo", "set-proc-title",
     "proc-title-template", "syslog-*", "oom-score-adj*", "disable-thp",
     "jemalloc-bg-thread", "io-threads*", "*_cpulist", "unixsocket*", "tcp-*",
     "crash-log-enabled", "crash-memcheck-enabled", "shutdown-*",
     "watchdog-period", "ignore-warnings", "bind-source-addr",
-    "enable-protected-configs", "enable-module-command", "socket-mark-id",
+    "enable-module-command", "socket-mark-id",
     /* replication (replicaof itself is refused) */
     "replica-*", "slave-*", "repl-*", "min-replicas-*", "min-slaves-*",
     "masterauth", "masteruser", "propagation-error-behavior",
@@ -432,6 +443,12 @@ static const char *check_aof_dirname(const char *v)
     return NULL;
 }
 
+static const char *check_dbfilename(const char *v)
+{
+    return is_basename(v) ? NULL
+                          : "dbfilename can't be a path, just a filename";
+}
+
 /* Redis treats hz as a hint: out-of-range values are clamped. */
 static int64_t adjust_hz(int64_t v)
 {
@@ -599,6 +616,23 @@ int akv_config_is_immutable(size_t i)
     return i < NELEM(options) && (options[i].flags & OPT_IMMUTABLE);
 }
 
+int akv_config_is_multi_arg(size_t i)
+{
+    return i < NELEM(options) && (options[i].flags & OPT_MULTI_ARG);
+}
+
+int akv_config_is_default(const struct akv_config *cfg, size_t i)
+{
+    const struct option *o;
+
+    if (i >= NELEM(options))
+        return 0;
+    o = &options[i];
+    if (o->type == OPT_STRING)
+        return strcmp(str_field_c(cfg, o), o->def_str) == 0;
+    return *int_field_c(cfg, o) == o->def;
+}
+
 void akv_config_defaults(struct akv_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -649,6 +683,73 @@ void akv_config_render(const struct akv_config *cfg, size_t i, char *buf,
         snprintf(buf, len, "%lld", (long long)v);
         break;
     }
+}
+
+/* Quote s as Redis's sdscatrepr does: "...", with \\ \" \n \r \t \a
+ * \b escaped and other non-printable bytes as \xHH. */
+static void quote_repr(const char *s, char *buf, size_t len)
+{
+    size_t n = 0;
+
+#define OUT(...)                                                           \
+    do {                                                                   \
+        if (n < len)                                                       \
+            n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__);          \
+    } while (0)
+    OUT("\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '\\': OUT("\\\\"); break;
+        case '"': OUT("\\\""); break;
+        case '\n': OUT("\\n"); break;
+        case '\r': OUT("\\r"); break;
+        case '\t': OUT("\\t"); break;
+        case '\a': OUT("\\a"); break;
+        case '\b': OUT("\\b"); break;
+        default:
+            if (isprint(c))
+                OUT("%c", c);
+            else
+                OUT("\\x%02x", c);
+            break;
+        }
+    }
+    OUT("\"");
+#undef OUT
+}
+
+void akv_config_render_conf(const struct akv_config *cfg, size_t i,
+                            char *buf, size_t len)
+{
+    static const struct {
+        const char *unit;
+        int64_t mul;
+    } units[] = {{"gb", GB(1)}, {"mb", MB(1)}, {"kb", KB(1)}};
+    const struct option *o;
+    int64_t v;
+
+    if (len == 0 || i >= NELEM(options))
+        return;
+    o = &options[i];
+    if (o->type == OPT_STRING) {
+        if (o->flags & OPT_MULTI_ARG)
+            snprintf(buf, len, "%s", str_field_c(cfg, o));
+        else
+            quote_repr(str_field_c(cfg, o), buf, len);
+        return;
+    }
+    v = *int_field_c(cfg, o);
+    if (o->type == OPT_MEMORY && v > 0) {
+        for (size_t u = 0; u < NELEM(units); u++) {
+            if (v % units[u].mul == 0) {
+                snprintf(buf, len, "%lld%s", (long long)(v / units[u].mul),
+                         units[u].unit);
+                return;
+            }
+        }
+    }
+    akv_config_render(cfg, i, buf, len);
 }
 
 /* ------------------------------------------------------------- setting */
@@ -783,6 +884,8 @@ int akv_config_set(struct akv_config *cfg, const char *name, int argc,
     if (i < 0)
         return fail(err, errlen, "Unknown option");
     o = &options[i];
+    if (live && (o->flags & OPT_PROTECTED) && !(live & AKV_CFG_PROTECTED_OK))
+        return fail(err, errlen, "can't set protected config");
     if (live && (o->flags & OPT_IMMUTABLE))
         return fail(err, errlen, "can't set immutable config");
     if (!(o->flags & OPT_MULTI_ARG) && argc != 1)

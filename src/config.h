@@ -100,6 +100,14 @@ struct akv_config {
     int64_t obuf_limits[AKV_OBUF_CLASSES][3];
     /* maxmemory-clients: bytes, or minus a percentage of maxmemory. */
     int64_t maxmemory_clients;
+    int64_t protected_mode;           /* only loopback clients without a
+                                       * password */
+    int64_t enable_protected_configs; /* enum akv_enable: CONFIG SET of
+                                       * dir, dbfilename */
+    int64_t arena_shared_group;       /* files 0660, group may write */
+    /* Not an option: the absolute path of the file the supervisor was
+     * started with ("" if none), for INFO's config_file. */
+    char config_file[AKV_CFG_PATH];
 };
 
 /* Effective maxmemory-clients in bytes (0: no limit). */
@@ -127,8 +135,12 @@ int akv_config_load_argv(struct akv_config *cfg, int argc, char **argv,
                          char *err, size_t errlen);
 
 /* Set one option from its textual arguments (as CONFIG SET and config
- * files do).  live != 0 refuses options that cannot change at run time.
+ * files do).  live != 0 (AKV_CFG_LIVE) refuses options that cannot change
+ * at run time, and protected ones (dir, dbfilename) unless live also has
+ * AKV_CFG_PROTECTED_OK (enable-protected-configs allows this client).
  * Returns 0, or -1 with the Redis-style reason in err. */
+#define AKV_CFG_LIVE 1
+#define AKV_CFG_PROTECTED_OK 2
 int akv_config_set(struct akv_config *cfg, const char *name, int argc,
                    const char **argv, int live, char *err, size_t errlen);
 
@@ -141,6 +153,16 @@ void akv_config_render(const struct akv_config *cfg, size_t i, char *buf,
 int akv_config_find(const char *name);
 /* Nonzero if option i cannot change at run time (CONFIG SET refuses it). */
 int akv_config_is_immutable(size_t i);
+/* Render option i's value as a config file line's arguments: strings
+ * quoted (as Redis's CONFIG REWRITE does), words of bind and save as
+ * they are, memory values with the largest exact unit (100mb). */
+void akv_config_render_conf(const struct akv_config *cfg, size_t i,
+                            char *buf, size_t len);
+/* Nonzero if option i holds its default value in cfg. */
+int akv_config_is_default(const struct akv_config *cfg, size_t i);
+/* Nonzero if option i takes several words (bind, save): CONFIG REWRITE
+ * writes their value unquoted. */
+int akv_config_is_multi_arg(size_t i);
 
 /* Parse a memory quantity ("100mb", "1gb", "42") as redis.conf does.
  * Returns 0, -EINVAL if it is not one, -ERANGE if above INT64_MAX. */

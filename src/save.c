@@ -4,8 +4,10 @@
  * `dbfilename` in `dir` as the same SQLite database the AOF uses for its
  * base (snapshot.c), by temporary file and atomic rename.
  *
- * Workers never write files: SAVE and BGSAVE set h_save_req and the
- * supervisor's timer starts the save; SAVE then waits on h_save_gen.
+ * Workers never write files: SAVE and BGSAVE set h_save_req and signal
+ * the supervisor (SIGUSR1), whose loop starts the save at once (its
+ * timer would add up to a tick, 100 ms at hz 10, to every SAVE); SAVE
+ * then waits on h_save_gen.
  * While a snapshot runs, ops on every stripe (FLUSH*, SWAPDB) wait at
  * h_snap_mutex; single-key writes go on, each stripe being copied under
  * its own lock.  So the file is exact per stripe and ordered for db-wide
@@ -14,6 +16,7 @@
  */
 #include "build-config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -61,6 +64,9 @@ int akv_save_now(struct akv_saver *sv)
     uint64_t rows = 0;
     int r;
 
+    /* dbfilename may change at run time (enable-protected-configs). */
+    if (AKV_CFG_STRING(a, dbfilename, sv->path) < 0 || !sv->path[0])
+        snprintf(sv->path, sizeof(sv->path), "%s", h->h_cfg.dbfilename);
     akv_stats_totals(a, &t);
     sv->tried_ms = akv_monotonic_ms();
     snprintf(tmp, sizeof(tmp), "temp-%d.%s", (int)getpid(), sv->path);
@@ -96,6 +102,11 @@ static void *save_thread(void *arg)
 
     akv_save_now(sv);
     atomic_store(&sv->state, 2);
+    /* A SAVE that arrived while this one finished found the saver busy;
+     * have the supervisor's loop (SIGUSR1, supervisor.c) start it now
+     * instead of at its next tick. */
+    if (atomic_load(&sv->ctx.a->hdr->h_save_req))
+        kill(getpid(), SIGUSR1);
     return NULL;
 }
 

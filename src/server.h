@@ -23,6 +23,7 @@ struct akv_client {
     int fd_in, fd_out;
     int db;
     bool authed;
+    bool local;               /* loopback or unix peer (protect.c) */
     bool close_after_reply;
     bool shutdown_requested;
     int argc;

@@ -33,6 +33,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "filesafe.h"
 #include "log.h"
 #include "spawn.h"
 
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
                 "socket(s) from descriptor %d on", nfds, FIRST_FD);
         return 2;
     }
+    akv_filesafe_init(cfg.arena_shared_group != 0);
     if (akv_arena_attach(&sp.arena, cfg.arena, &why) < 0) {
         akv_log(AKV_LOG_WARNING, "arenakv-spawner: %s: %s", cfg.arena, why);
         return 1;

@@ -27,11 +27,15 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "aof.h"
+#include "config_rewrite.h"
+#include "filesafe.h"
+#include "ring.h"
 #include "lock.h"
 #include "clients.h"
 #include "expire.h"
@@ -50,6 +54,7 @@ struct supervisor {
     struct akv_arena arena;
     struct akv_ctx ctx;
     char arena_path[AKV_CFG_PATH];
+    char config_file[AKV_CFG_PATH]; /* absolute, "" if started without */
     int lfd[MAX_LISTENERS];
     int nlfd;
     int sigfd;
@@ -82,8 +87,9 @@ static void usage(FILE *f)
 "                         activation then starts arenakv-worker)\n"
 "  --bind 127.0.0.1       addresses to listen on\n"
 "  --dir DIR              working directory for data files\n"
-"  --arena FILE           the shared arena (default /dev/shm/arenakv-PORT,\n"
-"                         or $RUNTIME_DIRECTORY/arenakv-PORT)\n"
+"  --arena FILE           the shared arena (default\n"
+"                         $RUNTIME_DIRECTORY/arenakv-PORT under systemd,\n"
+"                         else /dev/shm/arenakv-UID/arenakv-PORT)\n"
 "  --arena-size SIZE      arena file size (default: automatic)\n"
 "  --maxmemory SIZE       memory limit for data (e.g. 100mb)\n"
 "  --databases N          number of databases (default 16)\n"
@@ -132,24 +138,80 @@ static void describe_arena(struct supervisor *s, const char *how)
             s->arena_path, (unsigned long long)(a->size >> 20), keys);
 }
 
+/* An option fixed when the arena was made: say which value is in force. */
+static void warn_fixed(struct supervisor *s, const char *name, long long asked,
+                       long long kept)
+{
+    akv_log(AKV_LOG_WARNING, "%s %lld was asked for, but the live arena %s "
+            "keeps %lld (it is fixed when the arena is created; restart "
+            "with --reset-arena yes, which reloads from disk, to change it)",
+            name, asked, s->arena_path, kept);
+}
+
+/* The live arena keeps its data; this run's settings win except those
+ * fixed when it was made (databases, arena size, ring size). */
+static void adopt_live_arena(struct supervisor *s)
+{
+    const struct akv_config *old = &s->arena.hdr->h_cfg;
+    struct akv_config next = s->cfg;
+
+    if (s->cfg.databases != old->databases)
+        warn_fixed(s, "databases", (long long)s->cfg.databases,
+                   (long long)old->databases);
+    if (s->cfg.arena_size > 0 &&
+        ((uint64_t)s->cfg.arena_size & ~(uint64_t)(AKV_PAGE_SIZE - 1)) !=
+            s->arena.size)
+        warn_fixed(s, "arena-size", (long long)s->cfg.arena_size,
+                   (long long)s->arena.size);
+    if (s->cfg.aof_ring_size != old->aof_ring_size)
+        warn_fixed(s, "aof-ring-size", (long long)s->cfg.aof_ring_size,
+                   (long long)old->aof_ring_size);
+    next.databases = old->databases;
+    next.arena_size = old->arena_size;
+    next.aof_ring_size = old->aof_ring_size;
+    if (akv_lock(&s->arena, AKV_LOCK_CFG, 0, AKV_LOCK_WAIT) == 0) {
+        akv_cfg_publish_locked(&s->arena, &next);
+        akv_unlock(&s->arena, AKV_LOCK_CFG, 0);
+    }
+}
+
+/* tmpfs or ramfs: an arena on a disk file system works, but every page
+ * the workers dirty is written back to the disk. */
+static void warn_disk_arena(struct supervisor *s)
+{
+    long fstype = 0;
+
+    if (!akv_arena_in_memory(&s->arena, &fstype))
+        akv_log(AKV_LOG_WARNING, "WARNING: the arena %s is on a disk file "
+                "system (type 0x%lx), not tmpfs: the kernel will write its "
+                "pages back to the disk, which slows every write. Put it "
+                "in /dev/shm or $RUNTIME_DIRECTORY (--arena).",
+                s->arena_path, fstype);
+}
+
 static int open_arena(struct supervisor *s)
 {
     const char *err = NULL;
+    char why[600];
     int r;
 
+    if (akv_arena_prepare_dir(s->arena_path, why, sizeof(why)) < 0) {
+        akv_log(AKV_LOG_WARNING, "Refusing the arena %s: %s", s->arena_path,
+                why);
+        return -1;
+    }
     if (!s->reset_arena) {
         r = akv_arena_attach(&s->arena, s->arena_path, &err);
         if (r == 0) {
-            /* The live arena keeps its data; this run's settings win
-             * except those fixed when it was made (databases, size). */
-            struct akv_config next = s->cfg;
-            next.databases = s->arena.hdr->h_cfg.databases;
-            if (akv_lock(&s->arena, AKV_LOCK_CFG, 0, AKV_LOCK_WAIT) == 0) {
-                akv_cfg_publish_locked(&s->arena, &next);
-                akv_unlock(&s->arena, AKV_LOCK_CFG, 0);
-            }
+            adopt_live_arena(s);
             describe_arena(s, "Re-attached live");
+            warn_disk_arena(s);
             return 0;
+        }
+        if (r == -EPERM) {
+            akv_log(AKV_LOG_WARNING, "Refusing to attach the arena: %s. "
+                    "Remove it if it is not yours, or set --arena.", err);
+            return -1;
         }
         if (r != -ENOENT) {
             akv_log(AKV_LOG_WARNING, "Cannot attach %s: %s (start with "
@@ -169,8 +231,41 @@ static int open_arena(struct supervisor *s)
         return -1;
     }
     describe_arena(s, "Created new");
+    warn_disk_arena(s);
     s->created = true;
     return 0;
+}
+
+/* The AOF directory with its files, and the snapshot, are loaded into an
+ * arena every process trusts: they must be ours alone (filesafe.c). */
+static int check_data_files(struct supervisor *s)
+{
+    char why[600], path[AKV_CFG_PATH * 2 + 2];
+    const char *dir = s->cfg.appenddirname;
+    struct dirent *de;
+    DIR *d;
+    int r;
+
+    if ((r = akv_check_private_path(s->cfg.dbfilename, false, false, why,
+                                    sizeof(why))) < 0 ||
+        (r = akv_check_private_path(dir, true, false, why,
+                                    sizeof(why))) < 0)
+        goto refuse;
+    if ((d = opendir(dir)) == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL && r == 0) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        r = akv_check_private_path(path, false, false, why, sizeof(why));
+    }
+    closedir(d);
+    if (r == 0)
+        return 0;
+refuse:
+    akv_log(AKV_LOG_WARNING, "Refusing to load the data files in %s: %s",
+            s->cfg.dir, why);
+    return -1;
 }
 
 /* What was just loaded is not a change to save. */
@@ -380,7 +475,7 @@ static bool find_spawner(char *path, size_t len)
 static bool start_spawner(struct supervisor *s)
 {
     char path[AKV_CFG_PATH], nfds[16], level[32];
-    char *argv[12];
+    char *argv[14];
     int p[2], err = 0, argc = 0, lvl = akv_config_find("loglevel");
     pid_t pid, self = getpid();
 
@@ -395,6 +490,10 @@ static bool start_spawner(struct supervisor *s)
     argv[argc++] = s->arena_path;
     argv[argc++] = "--loglevel";
     argv[argc++] = level;
+    if (s->cfg.arena_shared_group) {
+        argv[argc++] = "--arena-shared-group";
+        argv[argc++] = "yes";
+    }
     if (s->cfg.logfile[0]) {
         argv[argc++] = "--logfile";
         argv[argc++] = s->cfg.logfile;
@@ -418,6 +517,7 @@ static bool start_spawner(struct supervisor *s)
         return false;
     }
     s->spawner = pid;
+    atomic_store(&s->arena.hdr->h_spawner_pid, pid);
     akv_children_add(&s->children, pid);
     akv_log(AKV_LOG_VERBOSE, "Connections are accepted by %s (pid %d)", path,
             (int)pid);
@@ -431,6 +531,7 @@ static void spawner_exited(struct supervisor *s, int status)
     int64_t now = akv_monotonic_ms();
 
     s->spawner = 0;
+    atomic_store(&s->arena.hdr->h_spawner_pid, 0);
     if (s->stopping)
         return;
     akv_log(AKV_LOG_WARNING, "The connection spawner exited (%s %d)",
@@ -484,6 +585,43 @@ static void follow_appendonly(struct supervisor *s)
     }
 }
 
+/* CONFIG REWRITE, asked for by a worker. */
+static void rewrite_config(struct supervisor *s)
+{
+    struct akv_hdr *h = s->arena.hdr;
+    struct akv_config cfg;
+    int r = -ENOTRECOVERABLE;
+
+    if (!atomic_exchange(&h->h_cfgrw_req, 0))
+        return;
+    if (!s->config_file[0]) {
+        atomic_store(&h->h_cfgrw_status, -1);
+        akv_futex_wake(&h->h_cfgrw_gen);
+        return;
+    }
+    if (akv_lock(&s->arena, AKV_LOCK_CFG, 0, AKV_LOCK_WAIT) == 0) {
+        cfg = h->h_cfg;
+        akv_unlock(&s->arena, AKV_LOCK_CFG, 0);
+        r = akv_config_rewrite(s->config_file, &cfg);
+    }
+    if (r == 0)
+        akv_log(AKV_LOG_NOTICE, "CONFIG REWRITE executed with success.");
+    else
+        akv_log(AKV_LOG_WARNING, "CONFIG REWRITE failed: %s", strerror(-r));
+    atomic_store(&h->h_cfgrw_status, -r);
+    akv_futex_wake(&h->h_cfgrw_gen);
+}
+
+/* What workers ask for (SAVE, BGSAVE, CONFIG REWRITE): on the timer, and
+ * at once when they signal (SIGUSR1), so that SAVE does not wait for the
+ * next tick. */
+static void serve_requests(struct supervisor *s)
+{
+    rewrite_config(s);
+    if (atomic_load(&s->loaded) == 1)
+        akv_saver_tick(&s->saver);
+}
+
 static void periodic(struct supervisor *s)
 {
     int n = akv_reap_dead_slots(&s->ctx);
@@ -494,8 +632,8 @@ static void periodic(struct supervisor *s)
                                 250000 / AKV_MAX(s->arena.hdr->h_cfg.hz, 1));
         follow_appendonly(s);
         akv_aof_rewrite_tick(&s->aof);
-        akv_saver_tick(&s->saver);
     }
+    serve_requests(s);
     if (n)
         akv_log(AKV_LOG_VERBOSE, "Reaped %d dead client slot(s)", n);
 }
@@ -509,6 +647,8 @@ static bool handle_signal(struct supervisor *s)
     while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
         if (si.ssi_signo == SIGCHLD) {
             akv_children_reap(&s->children, worker_exited, s);
+        } else if (si.ssi_signo == SIGUSR1) {
+            serve_requests(s);
         } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
             akv_log(AKV_LOG_WARNING, "Received %s scheduling shutdown...",
                     si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -567,10 +707,21 @@ static void stop_workers(struct supervisor *s)
     akv_children_stop(&s->children, 6000);
 }
 
+/* The spawner's set, and SIGUSR1: a worker's request (serve_requests). */
 static int setup_signals(struct supervisor *s)
 {
+    sigset_t set;
+
     s->sigfd = akv_spawn_signalfd();
-    return s->sigfd < 0 ? -1 : 0;
+    if (s->sigfd < 0)
+        return -1;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return signalfd(s->sigfd, &set, 0) < 0 ? -1 : 0;
 }
 
 static void write_pidfile(struct supervisor *s)
@@ -681,6 +832,14 @@ static int parse_args(struct supervisor *s, int argc, char **argv)
                 "%s\n", PACKAGE_VERSION, err);
         return -1;
     }
+    /* As redis-server: the first argument, if not an option, is the
+     * config file; CONFIG REWRITE needs its absolute path (we chdir). */
+    if (out >= 1 && argv[1][0] != '-' &&
+        !realpath(argv[1], s->config_file))
+        s->config_file[0] = '\0';
+    snprintf(s->cfg.config_file, sizeof(s->cfg.config_file), "%s",
+             s->config_file);
+    akv_filesafe_init(s->cfg.arena_shared_group != 0);
     if (s->cfg.arena[0])
         snprintf(s->arena_path, sizeof(s->arena_path), "%s", s->cfg.arena);
     else
@@ -721,7 +880,7 @@ static int start(struct supervisor *s)
                 strerror(errno));
         return -1;
     }
-    if (setup_signals(s) < 0 || open_arena(s) < 0)
+    if (check_data_files(s) < 0 || setup_signals(s) < 0 || open_arena(s) < 0)
         return -1;
     s->ctx.a = &s->arena;
     s->ctx.slot = akv_slot_claim(&s->arena);
@@ -763,6 +922,9 @@ int main(int argc, char **argv)
     if (parse_args(&s, argc, argv) < 0)
         return 1;
     arm_fault_from_env();
+    /* Whatever the umask inherited: what we create is ours alone (0600
+     * files, 0700 directories), or our group's in shared-group mode. */
+    umask(akv_file_umask());
     if (s.cfg.daemonize && daemon(1, 0) < 0)
         return 1;
     akv_log_use_journal();

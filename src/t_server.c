@@ -85,6 +85,22 @@ void akv_lastsave_command(struct akv_client *c)
     akv_reply_int(&c->reply, atomic_load(&c->ctx.a->hdr->h_lastsave));
 }
 
+/* A request word is set: have the supervisor serve it now, not at its
+ * next tick.  Only a live supervisor is signalled (its slot's liveness
+ * lock says so), never a process that reused a dead one's pid. */
+static void wake_supervisor(struct akv_arena *a)
+{
+    pid_t sup = atomic_load(&a->hdr->h_supervisor_pid);
+
+    for (int i = 0; sup > 0 && i < akv_slots_hwm(a); i++) {
+        if (atomic_load(&a->slots[i].c_pid) == sup &&
+            (a->slots[i].c_flags & AKV_SLOT_INTERNAL) && akv_slot_owner_alive(a, i)) {
+            kill(sup, SIGUSR1);
+            return;
+        }
+    }
+}
+
 /* SAVE and BGSAVE ask the supervisor, which writes the snapshot. */
 static bool request_save(struct akv_client *c)
 {
@@ -96,6 +112,7 @@ static bool request_save(struct akv_client *c)
         return false;
     }
     atomic_store(&h->h_save_req, 1);
+    wake_supervisor(c->ctx.a);
     return true;
 }
 
@@ -420,7 +437,7 @@ void akv_client_list_command(struct akv_client *c)
     for (int i = 0; i < akv_slots_hwm(a) && normal; i++) {
         size_t l;
         if (!atomic_load_explicit(&a->slots[i].c_pid, memory_order_relaxed) ||
-            (a->slots[i].c_flags & 1))
+            (a->slots[i].c_flags & AKV_SLOT_INTERNAL))
             continue;
         if (by_id && !id_listed(c, a->slots[i].c_id))
             continue;
@@ -449,7 +466,7 @@ static int find_slot_by(struct akv_client *c, bool by_id, const char *p,
         return -2;
     for (int i = 0; i < akv_slots_hwm(a); i++) {
         struct akv_client_slot *cs = &a->slots[i];
-        if (!atomic_load(&cs->c_pid) || (cs->c_flags & 1))
+        if (!atomic_load(&cs->c_pid) || (cs->c_flags & AKV_SLOT_INTERNAL))
             continue;
         if (by_id ? cs->c_id == (uint64_t)id
                   : strlen(cs->c_addr) == n && memcmp(cs->c_addr, p, n) == 0)
@@ -597,8 +614,10 @@ static void info_server(struct akv_client *c, struct info_buf *b)
     struct akv_hdr *h = c->ctx.a->hdr;
     struct utsname u;
     int64_t up = (akv_mstime() - h->h_created_ms) / 1000;
+    char conf[AKV_CFG_PATH];
 
     uname(&u);
+    AKV_CFG_STRING(c->ctx.a, config_file, conf);
     infof(b, "# Server\r\nredis_version:%s\r\nredis_git_sha1:00000000\r\n"
           "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\n"
           "os:%s %s %s\r\narch_bits:64\r\nmonotonic_clock:POSIX "
@@ -607,7 +626,7 @@ static void info_server(struct akv_client *c, struct info_buf *b)
           "\r\nrun_id:%016llx%016llx%08llx\r\ntcp_port:%lld\r\n"
           "server_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
           "uptime_in_days:%lld\r\nhz:%lld\r\nconfigured_hz:%lld\r\n"
-          "lru_clock:%u\r\nexecutable:arenakv-server\r\nconfig_file:\r\n"
+          "lru_clock:%u\r\nexecutable:arenakv-server\r\nconfig_file:%s\r\n"
           "io_threads_active:0\r\narenakv_version:%s\r\n"
           "arenakv_worker_pid:%d\r\n\r\n",
           AKV_REDIS_COMPAT_VERSION, u.sysname, u.release, u.machine,
@@ -618,7 +637,7 @@ static void info_server(struct akv_client *c, struct info_buf *b)
           (unsigned long long)(h->h_created_ms & 0xffffffff),
           (long long)h->h_cfg.port, (long long)akv_ustime(), (long long)up,
           (long long)(up / 86400), (long long)h->h_cfg.hz,
-          (long long)h->h_cfg.hz, akv_clock(c->ctx.a), PACKAGE_VERSION,
+          (long long)h->h_cfg.hz, akv_clock(c->ctx.a), conf, PACKAGE_VERSION,
           (int)getpid());
 }
 
@@ -1022,6 +1041,16 @@ void akv_config_get_command(struct akv_client *c)
     akv_reply_set_map_len(&c->reply, at, found);
 }
 
+/* enable-protected-configs: yes, or local for a loopback client. */
+static int config_set_flags(struct akv_client *c)
+{
+    int64_t e = c->ctx.a->hdr->h_cfg.enable_protected_configs;
+
+    if (e == AKV_ENABLE_YES || (e == AKV_ENABLE_LOCAL && c->local))
+        return AKV_CFG_LIVE | AKV_CFG_PROTECTED_OK;
+    return AKV_CFG_LIVE;
+}
+
 static int config_set_one(struct akv_client *c, struct akv_config *cfg, int j,
                           char *err, size_t errlen)
 {
@@ -1036,7 +1065,8 @@ static int config_set_one(struct akv_client *c, struct akv_config *cfg, int j,
     name[c->argl[j]] = '\0';
     memcpy(value, c->argv[j + 1], c->argl[j + 1]);
     value[c->argl[j + 1]] = '\0';
-    return akv_config_set(cfg, name, 1, argv1, 1, err, errlen);
+    return akv_config_set(cfg, name, 1, argv1, config_set_flags(c), err,
+                          errlen);
 }
 
 void akv_config_set_command(struct akv_client *c)
@@ -1093,10 +1123,27 @@ void akv_config_resetstat_command(struct akv_client *c)
     akv_reply_ok(&c->reply);
 }
 
+/* The supervisor rewrites the file (config_rewrite.c); this asks and
+ * waits, as SAVE does. */
 void akv_config_rewrite_command(struct akv_client *c)
 {
-    akv_reply_error(&c->reply, "ERR The server is running without a config "
-                               "file");
+    struct akv_hdr *h = c->ctx.a->hdr;
+    uint32_t gen = atomic_load(&h->h_cfgrw_gen);
+    int32_t st;
+
+    atomic_store(&h->h_cfgrw_req, 1);
+    wake_supervisor(c->ctx.a);
+    while (atomic_load(&h->h_cfgrw_gen) == gen)
+        akv_futex_wait(&h->h_cfgrw_gen, gen, 100);
+    st = atomic_load(&h->h_cfgrw_status);
+    if (st == 0)
+        akv_reply_ok(&c->reply);
+    else if (st < 0)
+        akv_reply_error(&c->reply, "ERR The server is running without a "
+                                   "config file");
+    else
+        akv_reply_errorf(&c->reply, "ERR Rewriting config file: %s",
+                         strerror(st));
 }
 
 void akv_config_help_command(struct akv_client *c)
@@ -1173,7 +1220,9 @@ static void debug_fault_io(struct akv_client *c)
 
 void akv_debug_command(struct akv_client *c)
 {
-    if (c->ctx.a->hdr->h_cfg.enable_debug_command == 0) {
+    int64_t dbg = c->ctx.a->hdr->h_cfg.enable_debug_command;
+
+    if (dbg == AKV_ENABLE_NO || (dbg == AKV_ENABLE_LOCAL && !c->local)) {
         akv_reply_error(&c->reply, "ERR DEBUG command not allowed. If the "
                         "enable-debug-command option is set to \"local\", you "
                         "can run it from a local connection, otherwise you "

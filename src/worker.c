@@ -45,6 +45,7 @@
 #include "clients.h"
 #include "lock.h"
 #include "log.h"
+#include "protect.h"
 #include "ring.h"
 #include "server.h"
 #include "worker.h"
@@ -122,20 +123,25 @@ static void format_addr(const struct sockaddr_storage *ss, char *buf,
     }
 }
 
-static void record_peer(struct akv_client_slot *cs, int fd)
+/* Returns whether the peer is local (protect.c). */
+static bool record_peer(struct akv_client_slot *cs, int fd)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     int one = 1;
+    bool local = true;
 
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
         format_addr(&ss, cs->c_addr, sizeof(cs->c_addr));
-    else
+        local = akv_addr_is_local((struct sockaddr *)&ss);
+    } else {
         snprintf(cs->c_addr, sizeof(cs->c_addr), "stdin");
+    }
     sl = sizeof(ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
         format_addr(&ss, cs->c_laddr, sizeof(cs->c_laddr));
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return local;
 }
 
 /* A blocking write, for the one line a refused connection gets. */
@@ -594,10 +600,17 @@ int akv_worker_serve(struct akv_arena *a, int fd_in, int fd_out)
         return refuse(fd_out, "max number of clients reached");
     }
     client_init(&c, a, slot, fd_in, fd_out);
-    record_peer(c.ctx.cs, fd_in);
-    set_nonblocking(fd_in);
-    set_nonblocking(fd_out);
-    serve_loop(&c, &wait_mask);
+    c.local = record_peer(c.ctx.cs, fd_in);
+    /* c.authed is true exactly when there is no password. */
+    if (akv_protected_mode_denies(a->hdr->h_cfg.protected_mode != 0,
+                                  !c.authed, c.local)) {
+        write_all(fd_out, akv_protected_mode_msg,
+                  strlen(akv_protected_mode_msg));
+    } else {
+        set_nonblocking(fd_in);
+        set_nonblocking(fd_out);
+        serve_loop(&c, &wait_mask);
+    }
     client_free(&c);
     akv_slot_release(a, slot);
     return 0;

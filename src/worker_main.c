@@ -18,6 +18,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "filesafe.h"
 #include "log.h"
 #include "worker.h"
 
@@ -31,7 +32,8 @@ static void usage(FILE *f)
 "taken from systemd socket activation (Accept=yes) or, with --inetd,\n"
 "from standard input and output.  The arena is the one the running\n"
 "arenakv-server created (--arena, the `arena` option of the config file,\n"
-"or /dev/shm/arenakv-PORT).\n");
+"or $RUNTIME_DIRECTORY/arenakv-PORT, else\n"
+"/dev/shm/arenakv-UID/arenakv-PORT).  It must be the user's own file.\n");
 }
 
 int main(int argc, char **argv)
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
                 "from systemd (LISTEN_FDS) or --inetd\n");
         return 2;
     }
+    akv_filesafe_init(cfg.arena_shared_group != 0);
     if (cfg.arena[0])
         snprintf(path, sizeof(path), "%s", cfg.arena);
     else
