@@ -117,10 +117,123 @@ void fuzz_client_free(struct akv_client *c)
     akv_slot_release(c->ctx.a, c->ctx.slot);
 }
 
+/* ------------------------------------------------------------ replies */
+
+/* Length of the CRLF-terminated line at b[pos..len), CRLF excluded, or -1
+ * if there is none. */
+static long line_len(const char *b, size_t len, size_t pos)
+{
+    const char *cr = memchr(b + pos, '\r', len - pos);
+
+    if (!cr || (size_t)(cr - b) + 1 >= len || cr[1] != '\n')
+        return -1;
+    return (long)(cr - (b + pos));
+}
+
+/* The line's text as an integer (a count or a length), -2 if it is not
+ * one. */
+static long long line_int(const char *b, size_t pos, long n)
+{
+    char tmp[32];
+    char *end;
+    long long v;
+
+    if (n <= 0 || n >= (long)sizeof(tmp))
+        return -2;
+    memcpy(tmp, b + pos, (size_t)n);
+    tmp[n] = '\0';
+    v = strtoll(tmp, &end, 10);
+    return *end || v < -1 ? -2 : v;
+}
+
+static bool is_int(const char *p, size_t n)
+{
+    size_t i = n && p[0] == '-';
+
+    if (i == n)
+        return false;
+    for (; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    return true;
+}
+
+/* Skip one well-formed RESP2/RESP3 reply at *pos; false if malformed. */
+static bool skip_reply(const char *b, size_t len, size_t *pos, int depth)
+{
+    char type;
+    long n;
+    long long v;
+
+    if (*pos >= len || depth > 64)
+        return false;
+    type = b[*pos];
+    if ((n = line_len(b, len, *pos + 1)) < 0)
+        return false;
+    v = line_int(b, *pos + 1, n);
+    *pos += 1 + (size_t)n + 2;
+    switch (type) {
+    case '+': case '-': case ',': case '(':
+        return true;
+    case ':':
+        return is_int(b + *pos - (size_t)n - 2, (size_t)n);
+    case '_':
+        return n == 0;
+    case '#':
+        return n == 1 && (b[*pos - 3] == 't' || b[*pos - 3] == 'f');
+    case '$': case '=': case '!':
+        if (v == -1 && type == '$')
+            return true;
+        if (v < 0 || (size_t)v + 2 > len - *pos ||
+            memcmp(b + *pos + v, "\r\n", 2) != 0)
+            return false;
+        *pos += (size_t)v + 2;
+        return true;
+    case '*': case '~': case '>': case '%': case '|':
+        if (v == -1 && type == '*')
+            return true;
+        if (v < 0)
+            return false;
+        if (type == '%' || type == '|')
+            v *= 2;
+        for (long long i = 0; i < v; i++)
+            if (!skip_reply(b, len, pos, depth + 1))
+                return false;
+        /* An attribute comes before the reply it describes. */
+        return type != '|' || skip_reply(b, len, pos, depth + 1);
+    default:
+        return false;
+    }
+}
+
+/* The buffered replies must be `want` well-formed replies, exactly. */
+static void check_replies(const struct akv_client *c, int want)
+{
+    size_t pos = 0;
+    int n = 0;
+
+    if (c->reply.oom)
+        return;
+    while (pos < c->reply.len) {
+        if (!skip_reply(c->reply.buf, c->reply.len, &pos, 0)) {
+            fprintf(stderr, "malformed reply at offset %zu of %zu: %.*s\n",
+                    pos, c->reply.len,
+                    (int)AKV_MIN(c->reply.len - pos, 200),
+                    c->reply.buf + pos);
+            abort();
+        }
+        n++;
+    }
+    if (n != want) {
+        fprintf(stderr, "%d commands gave %d replies\n", want, n);
+        abort();
+    }
+}
+
 int fuzz_client_run(struct akv_client *c, char *buf, size_t len)
 {
     size_t start = 0;
-    int n = 0;
+    int n = 0, pending = 0;
 
     for (;;) {
         int r = akv_parse(&c->parser, buf + start, len - start);
@@ -128,6 +241,7 @@ int fuzz_client_run(struct akv_client *c, char *buf, size_t len)
             break;
         if (r == AKV_PARSE_ERROR) {
             akv_reply_errorf(&c->reply, "ERR %s", c->parser.err);
+            pending++;
             break;
         }
         if (r == AKV_PARSE_DONE) {
@@ -136,13 +250,19 @@ int fuzz_client_run(struct akv_client *c, char *buf, size_t len)
             c->argl = c->parser.argl;
             akv_dispatch(c);
             n++;
+            pending++;
         }
         start += c->parser.used;
         if (c->close_after_reply)
             break;
-        if (c->reply.len > 64 * 1024)
+        if (c->reply.len > 64 * 1024) {
+            check_replies(c, pending);
             c->reply.len = 0;
+            pending = 0;
+        }
     }
+    check_replies(c, pending);
+    c->reply.len = 0;
     return n;
 }
 

@@ -29,9 +29,10 @@ void fuzz_client_init(struct akv_client *c);
 void fuzz_client_free(struct akv_client *c);
 /* Run every complete command in buf[0..len) as the worker's loop does
  * (buf is written to: the parser NUL-terminates arguments in place).
- * Replies are kept in c->reply, emptied past 64 KiB.  Returns how many
- * commands ran; stops at a protocol error or when the client is to be
- * closed. */
+ * The replies must be well-formed RESP, exactly one per command (and one
+ * for a protocol error), or it aborts; they are checked and dropped
+ * every 64 KiB and at the end.  Returns how many commands ran; stops at
+ * a protocol error or when the client is to be closed. */
 int fuzz_client_run(struct akv_client *c, char *buf, size_t len);
 /* Run one command given as arguments. */
 void fuzz_client_command(struct akv_client *c, int argc, const char **argv);
