@@ -8,9 +8,10 @@
  * with subcommands resolves its second word the same way.  The remaining
  * words are passed as they are.  The lines are encoded as RESP and run
  * as one pipelined read, through akv_parse() and akv_dispatch() as a
- * worker runs them.  Before each input the arena is emptied and its
- * configuration restored; after it the arena must pass its own
- * consistency check (stripes, tables, page table).
+ * worker runs them; the replies must be well-formed RESP, exactly one per
+ * command.  Before each input the arena is emptied and its configuration
+ * restored; after it the arena must pass its own consistency check
+ * (stripes, tables, page table).
  *
  * SAVE is left out: it waits for a supervisor to write the snapshot, and
  * there is none here.
