@@ -58,8 +58,10 @@ static int manifest_read(struct akv_aof *aof, struct akv_manifest *m)
 
     memset(m, 0, sizeof(*m));
     manifest_path(aof, path, sizeof(path));
-    if ((r = akv_aof_manifest_load(path, &parsed, err, sizeof(err))) < 0)
+    if ((r = akv_aof_manifest_load(path, &parsed, err, sizeof(err))) < 0) {
+        akv_aof_manifest_free(&parsed); /* what it parsed before failing */
         return r;
+    }
     for (size_t i = 0; i < parsed.nfiles; i++) {
         const struct akv_aof_manifest_file *f = &parsed.files[i];
         if (f->type == 'b') {

@@ -130,11 +130,11 @@ static int write_meta(sqlite3 *db, int64_t created_ms, uint64_t rows)
 
 /* Size the tables of a new arena for the rows about to be loaded.  Keys
  * spread evenly over the stripes; one in eight more leaves room for the
- * unevenness of the hash.  Returns true when the arena holds no key. */
-static bool presize_tables(struct akv_ctx *ctx, sqlite3 *db)
+ * unevenness of the hash. */
+static void presize_tables(struct akv_ctx *ctx, sqlite3 *db)
 {
     sqlite3_stmt *q = NULL;
-    uint64_t keys = 0, per_stripe, present = 0;
+    uint64_t keys = 0, per_stripe;
 
     if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = 'keys'",
                            -1, &q, NULL) == SQLITE_OK &&
@@ -145,13 +145,11 @@ static bool presize_tables(struct akv_ctx *ctx, sqlite3 *db)
     per_stripe += per_stripe / 8;
     for (int si = 0; si < AKV_NSTRIPES; si++) {
         if (akv_stripe_lock(ctx, si) < 0)
-            return false;
-        present += ctx->a->stripes[si].s_count;
+            return;
         if (per_stripe)
             akv_table_presize_locked(ctx->a, si, per_stripe);
         akv_stripe_unlock(ctx, si);
     }
-    return present == 0;
 }
 
 int akv_snapshot_write(struct akv_ctx *ctx, const char *path,
@@ -207,22 +205,23 @@ finish:
     return r;
 }
 
-/* Insert one row through the op API (no logging: ctx->replaying).  Into
- * an arena that was empty when the load began there is nothing to
- * replace: keys are unique in the file (its index says so). */
-static int load_row(struct akv_ctx *ctx, struct akv_op *op, bool into_empty,
-                    int ldb, const void *k, size_t klen, const void *v,
-                    size_t vlen, int64_t expire)
+/* Insert one row through the op API (no logging: ctx->replaying),
+ * replacing the key if it is there.  The lookup is needed even into an
+ * empty arena: the file's unique index does not make the rows of a
+ * damaged file unique, and a key inserted twice would leave two entries
+ * in one chain. */
+static int load_row(struct akv_ctx *ctx, struct akv_op *op, int ldb,
+                    const void *k, size_t klen, const void *v, size_t vlen,
+                    int64_t expire)
 {
     struct akv_key key = akv_key_make(ctx->a, ldb, k, klen);
-    struct akv_entry *e, *old = NULL;
+    struct akv_entry *e, *old;
 
     akv_op_init(op, ctx);
     akv_op_want_key(op, &key);
     if (akv_op_lock(op) < 0)
         return -ENOTRECOVERABLE;
-    if (!into_empty)
-        old = akv_op_find(op, &key);
+    old = akv_op_find(op, &key);
     e = akv_op_new(op, &key, vlen, expire);
     if (!e) {
         akv_op_abort(op);
@@ -241,7 +240,6 @@ int akv_snapshot_load(struct akv_ctx *ctx, const char *path, uint64_t *rows,
     sqlite3_stmt *sel = NULL;
     struct akv_op op = {0};
     int r = -EIO, rc;
-    bool into_empty;
 
     *rows = 0;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
@@ -251,7 +249,7 @@ int akv_snapshot_load(struct akv_ctx *ctx, const char *path, uint64_t *rows,
                  db ? sqlite3_errmsg(db) : "cannot open");
         goto finish;
     }
-    into_empty = presize_tables(ctx, db);
+    presize_tables(ctx, db);
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
         int ldb = sqlite3_column_int(sel, 0);
         int64_t x = sqlite3_column_int64(sel, 3);
@@ -266,7 +264,7 @@ int akv_snapshot_load(struct akv_ctx *ctx, const char *path, uint64_t *rows,
         const void *k = sqlite3_column_blob(sel, 1);
         const void *v = sqlite3_column_blob(sel, 2);
         /* SQLite gives NULL for an empty blob. */
-        r = load_row(ctx, &op, into_empty, ldb, k ? k : "",
+        r = load_row(ctx, &op, ldb, k ? k : "",
                      (size_t)sqlite3_column_bytes(sel, 1), v ? v : "",
                      (size_t)sqlite3_column_bytes(sel, 2), x);
         if (r < 0) {

@@ -189,6 +189,39 @@ static void warn_disk_arena(struct supervisor *s)
                 s->arena_path, fstype);
 }
 
+/* An arena still LOADING was left by a supervisor that failed or died
+ * while loading it: it holds part of the dataset at most, so it is
+ * discarded and loaded again (unless that supervisor still runs).
+ * Returns 0 to keep the attached arena, -ENOENT when it was discarded,
+ * -EBUSY to give up. */
+static bool supervisor_alive(struct akv_arena *a, pid_t pid)
+{
+    for (int i = 0; pid > 0 && i < AKV_NSLOTS; i++)
+        if (atomic_load(&a->slots[i].c_pid) == pid &&
+            akv_slot_owner_alive(a, i))
+            return true;
+    return false;
+}
+
+static int discard_unloaded(struct supervisor *s)
+{
+    pid_t pid = atomic_load(&s->arena.hdr->h_supervisor_pid);
+
+    if (atomic_load(&s->arena.hdr->h_state) != AKV_STATE_LOADING)
+        return 0;
+    if (supervisor_alive(&s->arena, pid)) {
+        akv_log(AKV_LOG_WARNING, "Arena %s is being loaded by pid %d",
+                s->arena_path, (int)pid);
+        akv_arena_detach(&s->arena);
+        return -EBUSY;
+    }
+    akv_log(AKV_LOG_WARNING, "Arena %s was left partly loaded: discarding "
+            "it and loading again", s->arena_path);
+    akv_arena_detach(&s->arena);
+    unlink(s->arena_path);
+    return -ENOENT;
+}
+
 static int open_arena(struct supervisor *s)
 {
     const char *err = NULL;
@@ -202,6 +235,10 @@ static int open_arena(struct supervisor *s)
     }
     if (!s->reset_arena) {
         r = akv_arena_attach(&s->arena, s->arena_path, &err);
+        if (r == 0)
+            r = discard_unloaded(s);
+        if (r == -EBUSY)
+            return -1;
         if (r == 0) {
             adopt_live_arena(s);
             describe_arena(s, "Re-attached live");

@@ -748,6 +748,55 @@ def test_loading_is_answered_and_reported():
         srv.remove_data()
 
 
+def test_partly_loaded_arena_is_loaded_again():
+    """A supervisor killed while it loads a new arena leaves that arena in
+    tmpfs, LOADING and partly filled: the next supervisor must discard it
+    and load the files again, not re-attach it as live."""
+    srv = AofServer()
+    srv.start()
+    hold = os.path.join(srv.datadir, "hold")
+    try:
+        with RespConn(srv.port) as c:
+            for i in range(2000):
+                c.send_command(b"SET", b"part:%d" % i, b"v")
+            c.read_replies(2000)
+        wait_drained(srv.port)
+        srv.crash(reboot=True)
+        open(hold, "w").close()
+        os.environ["ARENAKV_LOAD_HOLD"] = hold
+        proc = subprocess.Popen(srv._command(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        del os.environ["ARENAKV_LOAD_HOLD"]
+        deadline = time.monotonic() + LONG
+        while True:
+            try:
+                with RespConn(srv.port, timeout=LONG) as c:
+                    reply = c.command(b"GET", b"part:1")
+                if reply.startswith(b"-LOADING"):
+                    break
+            except OSError:
+                pass
+            check(time.monotonic() < deadline, "the held load answers LOADING")
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(LONG)
+        check(os.path.exists(srv.arena), "the killed load left its arena")
+        os.unlink(hold)
+        srv.restart()
+        deadline = time.monotonic() + LONG
+        with RespConn(srv.port, timeout=LONG) as c:
+            while c.command(b"DBSIZE").startswith(b"-LOADING"):
+                check(time.monotonic() < deadline, "the reload finished")
+                time.sleep(0.02)
+            check_eq(c.command(b"DBSIZE"), b":2000\r\n",
+                     "every key loaded after the restart")
+    finally:
+        os.environ.pop("ARENAKV_LOAD_HOLD", None)
+        srv.stop()
+        srv.remove_data()
+
+
 def test_everysec_loss_is_bounded():
     """appendfsync everysec: after a crash of everything and a reboot, an
     acknowledged write may be missing only if it was acknowledged within
