@@ -518,7 +518,9 @@ def test_small_ring_and_pipelined_writers_never_hang():
                 else:
                     check(misconf(r), "reply %r" % r[:80])
                     refused.add(k)
-        check(len(refused) > 1, "writes refused while failing")
+        # How many of the pipelined writes met the failing disk depends on
+        # timing; the probe above did, and every reply is one of the two.
+        check_eq(len(acked) + len(refused), 3 * 30 + 1, "every write answered")
         verify_after_reboot(srv, acked, refused, value=big)
     finally:
         srv.stop()

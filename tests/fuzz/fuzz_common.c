@@ -111,8 +111,9 @@ void fuzz_client_free(struct akv_client *c)
 {
     akv_reply_free(&c->reply);
     akv_parser_free(&c->parser);
-    free(c->op.st);
-    free(c->evict_op.st);
+    akv_op_free(&c->op);
+    akv_op_free(&c->evict_op);
+    free(c->key_hash);
     free(c->ctx.aof_buf);
     akv_slot_release(c->ctx.a, c->ctx.slot);
 }
