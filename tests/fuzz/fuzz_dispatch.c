@@ -96,6 +96,9 @@ static bool encode_line(struct out *o, const uint8_t *p, size_t n)
         sub = pick(cmd->subcommands, nw > 1 ? w[1] : NULL,
                    nw > 1 ? wl[1] : 0);
         first = 2;
+        /* Like SAVE, it waits for the supervisor, which is not here. */
+        if (sub->proc == akv_config_rewrite_command)
+            return false;
     }
     snprintf(hdr, sizeof(hdr), "*%d\r\n", AKV_MAX(nw, first));
     out_put(o, hdr, strlen(hdr));
