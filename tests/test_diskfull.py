@@ -258,6 +258,14 @@ def full_disk(fsync):
         fs.remove()
 
 
+
+def wait_rewrite_failed(srv):
+    """Wait until a rewrite has failed and ended."""
+    wait_for("the rewrite to fail", lambda: status(
+        srv.port, "aof_last_bgrewrite_status") == "err")
+    wait_for("the rewrite to end", lambda: status(
+        srv.port, "aof_rewrite_in_progress") == "0")
+
 def test_full_tmpfs_everysec():
     full_disk("everysec")
 
@@ -301,10 +309,7 @@ def test_rewrite_and_save_fail_on_a_full_tmpfs():
             check_eq(c.command(b"BGREWRITEAOF"),
                      b"+Background append only file rewriting started\r\n",
                      "BGREWRITEAOF")
-            wait_for("the rewrite to fail", lambda: status(
-                srv.port, "aof_last_bgrewrite_status") == "err")
-            wait_for("the rewrite to end", lambda: status(
-                srv.port, "aof_rewrite_in_progress") == "0")
+            wait_rewrite_failed(srv)
             after = manifest_files(srv)
             check_eq(after[:len(before)], before, "old files still listed")
             files = aof_files(srv)
@@ -573,10 +578,7 @@ def test_injected_save_and_rewrite_errors():
             before = manifest_files(srv)
             arm(srv.port, b"rewrite", b"EIO", 1)
             c.command(b"BGREWRITEAOF")
-            wait_for("the rewrite to fail", lambda: status(
-                srv.port, "aof_last_bgrewrite_status") == "err")
-            wait_for("the rewrite to end", lambda: status(
-                srv.port, "aof_rewrite_in_progress") == "0")
+            wait_rewrite_failed(srv)
             after = manifest_files(srv)
             check_eq(after[:len(before)], before, "old files still listed")
             check_eq([f for f in aof_files(srv) if f.endswith(".tmp")], [],
