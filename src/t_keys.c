@@ -467,7 +467,9 @@ static void scan_one(struct akv_arena *a, int si, struct akv_entry *e,
 
     (void)a;
     (void)si;
-    if (sc->type && !akv_strcaseeq(sc->type, sc->tlen, "string"))
+    if (sc->type &&
+        !akv_strcaseeq(sc->type, sc->tlen,
+                       akv_type_name((enum akv_type)e->e_type)))
         return;
     keys_one(a, si, e, &sc->k);
 }

@@ -85,20 +85,53 @@ void akv_lastsave_command(struct akv_client *c)
     akv_reply_int(&c->reply, atomic_load(&c->ctx.a->hdr->h_lastsave));
 }
 
-/* A request word is set: have the supervisor serve it now, not at its
- * next tick.  Only a live supervisor is signalled (its slot's liveness
- * lock says so), never a process that reused a dead one's pid. */
-static void wake_supervisor(struct akv_arena *a)
+/* The supervisor's pid if it runs (its slot's liveness lock says so),
+ * never a process that reused a dead one's pid; else 0.  A stopped
+ * supervisor (SIGSTOP) still runs. */
+static pid_t live_supervisor(struct akv_arena *a)
 {
     pid_t sup = atomic_load(&a->hdr->h_supervisor_pid);
 
-    for (int i = 0; sup > 0 && i < akv_slots_hwm(a); i++) {
+    for (int i = 0; sup > 0 && i < akv_slots_hwm(a); i++)
         if (atomic_load(&a->slots[i].c_pid) == sup &&
-            (a->slots[i].c_flags & AKV_SLOT_INTERNAL) && akv_slot_owner_alive(a, i)) {
-            kill(sup, SIGUSR1);
-            return;
+            (a->slots[i].c_flags & AKV_SLOT_INTERNAL) &&
+            akv_slot_owner_alive(a, i))
+            return sup;
+    return 0;
+}
+
+/* A request word is set: have the supervisor serve it now, not at its
+ * next tick. */
+static void wake_supervisor(struct akv_arena *a)
+{
+    pid_t sup = live_supervisor(a);
+
+    if (sup)
+        kill(sup, SIGUSR1);
+}
+
+static void reply_no_supervisor(struct akv_client *c)
+{
+    akv_reply_error(&c->reply, "ERR arenakv-server is not running: the "
+                               "request was not served");
+}
+
+/* Wait until the supervisor bumps *gen past `gen` (it served the request).
+ * Workers outlive a supervisor that was killed; then nobody would ever
+ * answer, so the wait ends with an error once no supervisor runs.  The
+ * request stays set for the next supervisor.  Returns false when the
+ * error is replied. */
+static bool wait_for_supervisor(struct akv_client *c, _Atomic uint32_t *gen,
+                                uint32_t before)
+{
+    while (atomic_load(gen) == before) {
+        akv_futex_wait(gen, before, 100);
+        if (atomic_load(gen) == before && !live_supervisor(c->ctx.a)) {
+            reply_no_supervisor(c);
+            return false;
         }
     }
+    return true;
 }
 
 /* SAVE and BGSAVE ask the supervisor, which writes the snapshot. */
@@ -106,6 +139,10 @@ static bool request_save(struct akv_client *c)
 {
     struct akv_hdr *h = c->ctx.a->hdr;
 
+    if (!live_supervisor(c->ctx.a)) {
+        reply_no_supervisor(c);
+        return false;
+    }
     if (atomic_load(&h->h_save_running) || atomic_load(&h->h_save_req)) {
         akv_reply_error(&c->reply, "ERR Background save already in "
                                    "progress");
@@ -131,10 +168,8 @@ void akv_save_command(struct akv_client *c)
     struct akv_hdr *h = c->ctx.a->hdr;
     uint32_t gen = atomic_load(&h->h_save_gen);
 
-    if (!request_save(c))
+    if (!request_save(c) || !wait_for_supervisor(c, &h->h_save_gen, gen))
         return;
-    while (atomic_load(&h->h_save_gen) == gen)
-        akv_futex_wait(&h->h_save_gen, gen, 100);
     if (atomic_load(&h->h_save_status) == 0)
         akv_reply_ok(&c->reply);
     else
@@ -1133,8 +1168,8 @@ void akv_config_rewrite_command(struct akv_client *c)
 
     atomic_store(&h->h_cfgrw_req, 1);
     wake_supervisor(c->ctx.a);
-    while (atomic_load(&h->h_cfgrw_gen) == gen)
-        akv_futex_wait(&h->h_cfgrw_gen, gen, 100);
+    if (!wait_for_supervisor(c, &h->h_cfgrw_gen, gen))
+        return;
     st = atomic_load(&h->h_cfgrw_status);
     if (st == 0)
         akv_reply_ok(&c->reply);

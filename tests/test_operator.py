@@ -297,6 +297,35 @@ def test_worker_deaths_are_logged_after_a_supervisor_restart():
         srv.stop()
 
 
+def test_requests_to_a_killed_supervisor_are_answered():
+    """Workers outlive a killed supervisor: SAVE, BGSAVE and CONFIG
+    REWRITE, which only the supervisor serves, answer an error instead of
+    waiting for ever; reads and writes go on."""
+    conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+    conf.write("save \"\"\n")
+    conf.close()
+    srv = ConfServer(conf.name)
+    srv.start()
+    c = None
+    try:
+        c = srv.connect()
+        check_eq(c.command(b"SET", b"k", b"v"), b"+OK\r\n", "SET")
+        os.kill(srv.pid, signal.SIGKILL)
+        srv.proc.wait(LONG)
+        want = b"-ERR arenakv-server is not running: the request was not " \
+               b"served\r\n"
+        for cmd in ([b"SAVE"], [b"CONFIG", b"REWRITE"], [b"BGSAVE"],
+                    [b"SAVE"]):
+            check_eq(c.command(*cmd, timeout=LONG), want, b" ".join(cmd))
+        check_eq(c.command(b"GET", b"k"), b"$1\r\nv\r\n", "GET still served")
+        check_eq(c.command(b"SET", b"k", b"w"), b"+OK\r\n", "SET still served")
+    finally:
+        if c:
+            c.close()
+        srv.stop()
+        os.unlink(conf.name)
+
+
 # ------------------------------------------------------------ SAVE
 
 def test_save_is_served_without_waiting_for_a_tick():
