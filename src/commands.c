@@ -134,6 +134,18 @@ const struct akv_command akv_commands[] = {
         "Decrements a number from the integer value of a key."),
     CMD("incrbyfloat", akv_incrbyfloat_command, 3, W | M | F, 1, 1, 1,
         "string", "Increment the floating point value of a key by a number."),
+    /* bits of strings */
+    CMD("setbit", akv_setbit_command, 4, W | M, 1, 1, 1, "bitmap",
+        "Sets or clears the bit at offset of the string value."),
+    CMD("getbit", akv_getbit_command, 3, R | F, 1, 1, 1, "bitmap",
+        "Returns a bit value by offset."),
+    CMD("bitcount", akv_bitcount_command, -2, R, 1, 1, 1, "bitmap",
+        "Counts the number of set bits (population counting) in a string."),
+    CMD("bitpos", akv_bitpos_command, -3, R, 1, 1, 1, "bitmap",
+        "Finds the first set (1) or clear (0) bit in a string."),
+    CMD("bitop", akv_bitop_command, -4, W | M, 2, -1, 1, "bitmap",
+        "Performs bitwise operations on multiple strings, and stores the "
+        "result."),
     /* keyspace */
     CMD("del", akv_del_command, -2, W, 1, -1, 1, "generic",
         "Deletes one or more keys."),

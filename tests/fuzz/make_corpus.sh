@@ -23,6 +23,7 @@ seed resp errors '\002\000*2\r\n$x\r\n*-1\r\n$-1\r\n"unbalanced\r\n'
 seed dispatch strings 'set k v\nget k\nappend k xyz\nstrlen k\ngetrange k 0 -1\nsetrange k 10 abc\nincr n\nincrby n 5\ndecrby n 2\nincrbyfloat f 1.5\nmset a 1 b 2\nmget a b c\nmsetnx a 1 z 2\ngetset k w\ngetdel k\ngetex a EX 100\nsetnx q 1\nsetex e 10 v\npsetex p 1000 v\nset k v NX PX 5000 GET\n'
 seed dispatch keys 'set k v\nexpire k 100\nttl k\npttl k\nexpiretime k\npersist k\nrename k k2\nrenamenx k2 k3\ntype k3\nexists k3 k\ntouch k3\nkeys *\nscan 0 MATCH k* COUNT 10\nrandomkey\nmove k3 1\nselect 1\ndbsize\nswapdb 0 1\nobject encoding k3\nobject idletime k3\nobject freq k3\ndel k3\nflushdb\nflushall\n'
 seed dispatch server 'ping\necho hi\nhello 3\nset k 1\nget k\nhello 2\ninfo\ninfo keyspace\ncommand count\ncommand info get\ncommand docs set\ncommand list\nclient id\nclient setname me\nclient getname\nclient list\nclient info\nconfig get maxmemory*\nconfig set maxmemory 1mb\nset big 0123456789\nconfig set maxmemory-policy allkeys-lru\nconfig resetstat\ntime\nlastsave\nbgrewriteaof\nbgsave\nauth x\nreset\nquit\n'
+seed dispatch bits 'setbit b 7 1\nsetbit b 100 1\ngetbit b 7\nbitcount b\nbitcount b 0 -1 BIT\nbitcount b 1 2 BYTE\nbitpos b 1\nbitpos b 0 1\nbitpos b 1 0 -1 BIT\nset o xyz\nbitop AND d b o\nbitop NOT d b\nbitop OR d nokey\nsetbit b x 1\nbitpos b 2\n'
 
 # AOF directory: manifest, .1.incr, .2.incr, .3.incr, .1.base.
 m1='file appendonly.aof.1.incr.aof seq 1 type i\n'
