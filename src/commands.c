@@ -180,6 +180,8 @@ const struct akv_command akv_commands[] = {
          "A container for object introspection commands."),
     CMD("move", akv_move_command, 3, W | F, 1, 1, 1, "generic",
         "Moves a key to another database."),
+    CMD("copy", akv_copy_command, -3, W | M, 1, 2, 1, "generic",
+        "Copies the value of a key to a new key."),
     CMD("select", akv_select_command, 2, L | S | F, 0, 0, 0, "connection",
         "Changes the selected database."),
     CMD("swapdb", akv_swapdb_command, 3, W | F | X, 0, 0, 0, "server",

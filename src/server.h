@@ -136,7 +136,7 @@ akv_command_proc akv_del_command, akv_exists_command, akv_type_command,
     akv_object_freq_command, akv_object_refcount_command,
     akv_object_help_command, akv_move_command, akv_select_command,
     akv_swapdb_command, akv_dbsize_command, akv_flushdb_command,
-    akv_flushall_command;
+    akv_flushall_command, akv_copy_command;
 /* t_server.c */
 akv_command_proc akv_ping_command, akv_echo_command, akv_quit_command,
     akv_hello_command, akv_auth_command, akv_time_command,
