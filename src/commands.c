@@ -134,6 +134,8 @@ const struct akv_command akv_commands[] = {
         "Decrements a number from the integer value of a key."),
     CMD("incrbyfloat", akv_incrbyfloat_command, 3, W | M | F, 1, 1, 1,
         "string", "Increment the floating point value of a key by a number."),
+    CMD("lcs", akv_lcs_command, -3, R, 1, 2, 1, "string",
+        "Finds the longest common substring."),
     /* keyspace */
     CMD("del", akv_del_command, -2, W, 1, -1, 1, "generic",
         "Deletes one or more keys."),
