@@ -146,6 +146,8 @@ const struct akv_command akv_commands[] = {
     CMD("bitop", akv_bitop_command, -4, W | M, 2, -1, 1, "bitmap",
         "Performs bitwise operations on multiple strings, and stores the "
         "result."),
+    CMD("lcs", akv_lcs_command, -3, R, 1, 2, 1, "string",
+        "Finds the longest common substring."),
     /* keyspace */
     CMD("del", akv_del_command, -2, W, 1, -1, 1, "generic",
         "Deletes one or more keys."),
@@ -192,6 +194,8 @@ const struct akv_command akv_commands[] = {
          "A container for object introspection commands."),
     CMD("move", akv_move_command, 3, W | F, 1, 1, 1, "generic",
         "Moves a key to another database."),
+    CMD("copy", akv_copy_command, -3, W | M, 1, 2, 1, "generic",
+        "Copies the value of a key to a new key."),
     CMD("select", akv_select_command, 2, L | S | F, 0, 0, 0, "connection",
         "Changes the selected database."),
     CMD("swapdb", akv_swapdb_command, 3, W | F | X, 0, 0, 0, "server",

@@ -128,6 +128,8 @@ akv_command_proc akv_get_command, akv_set_command, akv_setnx_command,
 /* t_bitops.c */
 akv_command_proc akv_setbit_command, akv_getbit_command, akv_bitcount_command,
     akv_bitpos_command, akv_bitop_command;
+/* t_lcs.c */
+akv_command_proc akv_lcs_command;
 /* t_keys.c */
 akv_command_proc akv_del_command, akv_exists_command, akv_type_command,
     akv_rename_command, akv_renamenx_command, akv_keys_command,
@@ -139,7 +141,7 @@ akv_command_proc akv_del_command, akv_exists_command, akv_type_command,
     akv_object_freq_command, akv_object_refcount_command,
     akv_object_help_command, akv_move_command, akv_select_command,
     akv_swapdb_command, akv_dbsize_command, akv_flushdb_command,
-    akv_flushall_command;
+    akv_flushall_command, akv_copy_command;
 /* t_server.c */
 akv_command_proc akv_ping_command, akv_echo_command, akv_quit_command,
     akv_hello_command, akv_auth_command, akv_time_command,

@@ -676,6 +676,82 @@ void akv_move_command(struct akv_client *c)
     akv_reply_int(&c->reply, 1);
 }
 
+/* COPY's DB argument: Redis's getIntFromObjectOrReply() errors, then
+ * SELECT's range check. */
+static int parse_copy_db(struct akv_client *c, int i, int *db)
+{
+    long long v;
+
+    if (!akv_str2ll(c->argv[i], c->argl[i], &v)) {
+        akv_reply_error(&c->reply, "ERR value is not an integer or out of "
+                                   "range");
+        return AKV_ERR;
+    }
+    if (v < INT_MIN || v > INT_MAX) {
+        akv_reply_errorf(&c->reply, "ERR value is out of range, value must "
+                         "between %d and %d", INT_MIN, INT_MAX);
+        return AKV_ERR;
+    }
+    if (v < 0 || v >= (long long)c->ctx.a->hdr->h_ndbs) {
+        akv_reply_error(&c->reply, "ERR DB index is out of range");
+        return AKV_ERR;
+    }
+    *db = (int)v;
+    return 0;
+}
+
+/* Parse COPY's options from argv[3]: DB n (the last one wins) and
+ * REPLACE.  Returns 0 or AKV_ERR, replied. */
+static int parse_copy_options(struct akv_client *c, int *db, bool *replace)
+{
+    for (int j = 3; j < c->argc; j++) {
+        if (akv_arg_is(c, j, "replace")) {
+            *replace = true;
+        } else if (akv_arg_is(c, j, "db") && j + 1 < c->argc) {
+            if (parse_copy_db(c, ++j, db) < 0)
+                return AKV_ERR;
+        } else {
+            akv_reply_syntax_error(c);
+            return AKV_ERR;
+        }
+    }
+    return 0;
+}
+
+/* COPY source destination [DB n] [REPLACE]: the copy keeps the source's
+ * type, encoding flags and TTL.  Both keys hash to the stripes the table
+ * named (the hash ignores the database), so another DB needs no lock. */
+void akv_copy_command(struct akv_client *c)
+{
+    struct akv_key to = akv_arg_key(c, 2);
+    struct akv_entry *src, *dst;
+    bool replace = false;
+    int db = c->db;
+
+    if (parse_copy_options(c, &db, &replace) < 0)
+        return;
+    if (db == c->db && c->argl[1] == c->argl[2] &&
+        memcmp(c->argv[1], c->argv[2], c->argl[1]) == 0) {
+        akv_reply_error(&c->reply, "ERR source and destination objects are "
+                                   "the same");
+        return;
+    }
+    src = akv_find_read(c, 1);
+    if (!src) {
+        akv_reply_int(&c->reply, 0);
+        return;
+    }
+    to.db = db;
+    dst = db == c->db ? akv_find_write(c, 2) : akv_op_find(&c->op, &to);
+    if (dst && !replace) {
+        akv_reply_int(&c->reply, 0);
+        return;
+    }
+    if (!copy_entry(c, &to, src, dst))
+        return;
+    akv_reply_int(&c->reply, 1);
+}
+
 void akv_swapdb_command(struct akv_client *c)
 {
     long long a, b;
