@@ -75,12 +75,32 @@ def copy_corpus():
         [b"SET", b"k\x00z", b"bin\x00val"], [b"COPY", b"k\x00z", b"k\x00y"],
         [b"GET", b"k\x00y"],
         [b"COPY", b"k\x00z", b"k\x00Z"], [b"COPY", b"A", b"a"],
-        [b"SET", b"px", b"v", b"PX", b"1"], [b"DEBUG", b"SLEEP", b"0.01"],
-        [b"COPY", b"px", b"px2"], [b"EXISTS", b"px2"],
-        [b"SET", b"tgt", b"v", b"PX", b"1"], [b"DEBUG", b"SLEEP", b"0.01"],
-        [b"COPY", b"a", b"tgt"], [b"GET", b"tgt"],
         [b"DBSIZE"], [b"KEYS", b"*"],
     ]
+
+
+def test_copy_of_expired_keys(akv):
+    """An expired source is missing, an expired destination free.  The
+    keys expire 50 ms after they are set and are used 300 ms later, so
+    they are expired whatever the machine's speed (kept out of the
+    differential lists, where the two servers would have to agree on
+    when a key expires)."""
+    import time
+    with RespConn(akv.port) as c:
+        c.command(b"SET", b"a", b"v")
+        c.command(b"SET", b"px", b"v", b"PX", b"50")
+        c.command(b"SET", b"tgt", b"old", b"PX", b"50")
+        time.sleep(0.3)
+        akvtest.check_eq(c.command(b"COPY", b"px", b"px2"), b":0\r\n",
+                         "COPY of an expired source")
+        akvtest.check_eq(c.command(b"EXISTS", b"px2"), b":0\r\n",
+                         "nothing copied")
+        akvtest.check_eq(c.command(b"COPY", b"a", b"tgt"), b":1\r\n",
+                         "COPY onto an expired destination")
+        akvtest.check_eq(c.command(b"GET", b"tgt"), b"$1\r\nv\r\n",
+                         "the copy")
+        akvtest.check_eq(c.command(b"PTTL", b"tgt"), b":-1\r\n",
+                         "no expiry on the copy")
 
 
 def test_copy_resp2(akv, ref):
