@@ -134,6 +134,12 @@ const struct akv_command akv_commands[] = {
         "Decrements a number from the integer value of a key."),
     CMD("incrbyfloat", akv_incrbyfloat_command, 3, W | M | F, 1, 1, 1,
         "string", "Increment the floating point value of a key by a number."),
+    /* bitmap */
+    CMD("bitfield", akv_bitfield_command, -2, W | M, 1, 1, 1, "bitmap",
+        "Performs arbitrary bitfield integer operations on strings."),
+    CMD("bitfield_ro", akv_bitfield_ro_command, -2, R | F, 1, 1, 1, "bitmap",
+        "Performs arbitrary read-only bitfield integer operations on "
+        "strings."),
     /* keyspace */
     CMD("del", akv_del_command, -2, W, 1, -1, 1, "generic",
         "Deletes one or more keys."),

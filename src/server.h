@@ -125,6 +125,8 @@ akv_command_proc akv_get_command, akv_set_command, akv_setnx_command,
     akv_strlen_command, akv_getrange_command, akv_setrange_command,
     akv_incr_command, akv_decr_command, akv_incrby_command,
     akv_decrby_command, akv_incrbyfloat_command;
+/* t_bitfield.c */
+akv_command_proc akv_bitfield_command, akv_bitfield_ro_command;
 /* t_keys.c */
 akv_command_proc akv_del_command, akv_exists_command, akv_type_command,
     akv_rename_command, akv_renamenx_command, akv_keys_command,
