@@ -21,6 +21,7 @@ seed resp errors '\002\000*2\r\n$x\r\n*-1\r\n$-1\r\n"unbalanced\r\n'
 
 # Dispatcher: one command per line, words separated by spaces.
 seed dispatch strings 'set k v\nget k\nappend k xyz\nstrlen k\ngetrange k 0 -1\nsetrange k 10 abc\nincr n\nincrby n 5\ndecrby n 2\nincrbyfloat f 1.5\nmset a 1 b 2\nmget a b c\nmsetnx a 1 z 2\ngetset k w\ngetdel k\ngetex a EX 100\nsetnx q 1\nsetex e 10 v\npsetex p 1000 v\nset k v NX PX 5000 GET\n'
+seed dispatch bitfield 'bitfield b set u8 0 255 get i4 4 incrby i64 #1 -1\nbitfield b overflow sat incrby u3 100 9 overflow fail set i8 #2 200\nbitfield b get u64 0\nbitfield b get u8 -1\nbitfield_ro b get i16 0\nbitfield_ro b set u8 0 1\nget b\n'
 seed dispatch keys 'set k v\nexpire k 100\nttl k\npttl k\nexpiretime k\npersist k\nrename k k2\nrenamenx k2 k3\ntype k3\nexists k3 k\ntouch k3\nkeys *\nscan 0 MATCH k* COUNT 10\nrandomkey\nmove k3 1\nselect 1\ndbsize\nswapdb 0 1\nobject encoding k3\nobject idletime k3\nobject freq k3\ndel k3\nflushdb\nflushall\n'
 seed dispatch server 'ping\necho hi\nhello 3\nset k 1\nget k\nhello 2\ninfo\ninfo keyspace\ncommand count\ncommand info get\ncommand docs set\ncommand list\nclient id\nclient setname me\nclient getname\nclient list\nclient info\nconfig get maxmemory*\nconfig set maxmemory 1mb\nset big 0123456789\nconfig set maxmemory-policy allkeys-lru\nconfig resetstat\ntime\nlastsave\nbgrewriteaof\nbgsave\nauth x\nreset\nquit\n'
 
