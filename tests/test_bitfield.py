@@ -241,6 +241,23 @@ def fixed_corpus():
            b"INCRBY", b"i64", b"0", b"-9223372036854775808",
            b"INCRBY", b"i64", b"0", b"9223372036854775807"],
           [b"GET", b"s"]]
+    # Other encodings and the empty string.
+    c += [[b"INCRBYFLOAT", b"fl", b"1.5"],
+          [b"BITFIELD", b"fl", b"GET", b"u8", b"0"],
+          [b"OBJECT", b"ENCODING", b"fl"],
+          [b"BITFIELD", b"fl", b"INCRBY", b"u8", b"#0", b"1"],
+          [b"GET", b"fl"], [b"OBJECT", b"ENCODING", b"fl"],
+          [b"SET", b"em", b"x" * 44], [b"SET", b"rw", b"x" * 45],
+          [b"BITFIELD_RO", b"em", b"GET", b"u8", b"#43", b"GET", b"u8",
+           b"#44"],
+          [b"OBJECT", b"ENCODING", b"em"], [b"OBJECT", b"ENCODING", b"rw"],
+          [b"BITFIELD", b"em", b"SET", b"u1", b"351", b"1"],
+          [b"OBJECT", b"ENCODING", b"em"], [b"GET", b"em"],
+          [b"SET", b"z", b""],
+          [b"BITFIELD", b"z", b"GET", b"i64", b"0"], [b"STRLEN", b"z"],
+          [b"BITFIELD", b"z", b"OVERFLOW", b"FAIL", b"INCRBY", b"u1", b"0",
+           b"2"],
+          [b"GET", b"z"], [b"OBJECT", b"ENCODING", b"z"]]
     # Case of subcommands and modes; the mode applies to later ops only.
     c += [[b"bitfield", b"c", b"set", b"u8", b"0", b"250", b"incrby", b"u8",
            b"0", b"10", b"overflow", b"sat", b"incrby", b"u8", b"0", b"10",
@@ -382,6 +399,44 @@ def test_random_streams_resp2(akv, ref):
 def test_random_streams_resp3(akv, ref):
     _run_seeds(akv, ref, seeds_from_env("AKV_BF_RESP3_SEEDS",
                                         DEFAULT_RESP3_SEEDS), 3)
+
+
+def test_concurrent_incrby_loses_nothing(akv):
+    """Connections (one worker process each) incrementing fields of one
+    key at once: every increment lands, each reply is unique."""
+    import threading
+    conns = [akvtest.RespConn(akv.port) for _ in range(4)]
+    conns[0].command(b"DEL", b"cc")
+    seen, errors = [[] for _ in conns], []
+
+    def work(i):
+        try:
+            for _ in range(200):
+                r = akvtest.parse_reply(conns[i].command(
+                    b"BITFIELD", b"cc", b"INCRBY", b"u32", b"0", b"1",
+                    b"INCRBY", b"i8", b"#%d" % (8 + i), b"1"))
+                seen[i].append(r.value[0].value)
+        except Exception as e:  # noqa: B902 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,))
+               for i in range(len(conns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        check_eq(errors, [], "errors")
+        got = sorted(int(v) for s in seen for v in s)
+        check_eq(got, list(range(1, 801)), "INCRBY replies")
+        r = akvtest.parse_reply(conns[0].command(
+            b"BITFIELD_RO", b"cc", b"GET", b"u32", b"0", b"GET", b"i8",
+            b"#8", b"GET", b"i8", b"#11"))
+        check_eq([int(i.value) for i in r.value], [800, -56, -56],
+                 "final fields")
+    finally:
+        for c in conns:
+            c.close()
 
 
 def test_values_survive_aof_reboot():
