@@ -79,22 +79,30 @@ static uint64_t low_bits(uint64_t v, int bits)
     return bits < 64 ? v & ~(~(uint64_t)0 << bits) : v;
 }
 
+/* The range of values the field of `op` holds. */
+static void field_limits(const struct bf_op *op, __int128 *min,
+                         __int128 *max)
+{
+    if (op->sign) {
+        *max = ((__int128)1 << (op->bits - 1)) - 1;
+        *min = -*max - 1;
+    } else {
+        *max = ((__int128)1 << op->bits) - 1;
+        *min = 0;
+    }
+}
+
 /* Fit base + incr into the field of `op` under its overflow mode.  Returns
  * false when it does not fit and the mode is FAIL; else stores in *out the
  * field's new value (as the reply shows it: sign-extended or unsigned). */
 static bool fit_value(const struct bf_op *op, __int128 base, long long incr,
                       int64_t *out)
 {
-    __int128 sum = base + incr, max, min;
+    __int128 sum = base + incr, min, max;
     uint64_t wrapped = low_bits((uint64_t)sum, op->bits);
+    bool above;
 
-    if (op->sign) {
-        max = ((__int128)1 << (op->bits - 1)) - 1;
-        min = -max - 1;
-    } else {
-        max = ((__int128)1 << op->bits) - 1;
-        min = 0;
-    }
+    field_limits(op, &min, &max);
     if (sum >= min && sum <= max) {
         *out = (int64_t)sum;
         return true;
@@ -102,14 +110,14 @@ static bool fit_value(const struct bf_op *op, __int128 base, long long incr,
     /* Redis tests a signed SET (bits < 64) against max - value computed
      * in 64 bits, which wraps for a value at or below max - 2^63: such a
      * value counts as above the range, so SAT stores max. */
-    if (op->sign && op->bits < 64 && op->opcode == BF_SET &&
-        sum <= max - ((__int128)1 << 63))
-        sum = max + 1;
+    above = sum > max || (op->sign && op->bits < 64 &&
+                          op->opcode == BF_SET &&
+                          sum <= max - ((__int128)1 << 63));
     switch (op->overflow) {
     case BF_FAIL:
         return false;
     case BF_SAT:
-        *out = (int64_t)(sum > max ? max : min);
+        *out = (int64_t)(above ? max : min);
         return true;
     case BF_WRAP:
     default:
