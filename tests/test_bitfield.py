@@ -456,6 +456,22 @@ def test_values_survive_aof_reboot():
         before = test_aof.dump(srv.port, dbs=(0,))
         akvtest.check(len(before) >= 2, "keys made: %r" % before)
         test_aof.wait_drained(srv.port)
+        # Calls that only read log nothing; a write logs its value.
+        size = os.path.getsize(srv.incr_file)
+        with akvtest.RespConn(srv.port) as c:
+            c.command(b"BITFIELD", b"bf", b"GET", b"u8", b"0")
+            c.command(b"BITFIELD_RO", b"bf", b"GET", b"i64", b"3")
+            c.command(b"BITFIELD_RO", b"bf", b"SET", b"u8", b"0", b"1")
+            c.command(b"BITFIELD", b"bf", b"GET", b"u99", b"0")
+        test_aof.wait_drained(srv.port)
+        check_eq(os.path.getsize(srv.incr_file), size, "AOF size after reads")
+        with akvtest.RespConn(srv.port) as c:
+            c.command(b"BITFIELD", b"bf", b"OVERFLOW", b"FAIL", b"INCRBY",
+                      b"u8", b"0", b"-1000")
+        test_aof.wait_drained(srv.port)
+        akvtest.check(os.path.getsize(srv.incr_file) > size,
+                      "a write call (even one FAIL refused) is logged")
+        before = test_aof.dump(srv.port, dbs=(0,))
         srv.crash(reboot=True)
         srv.restart()
         check_eq(test_aof.dump(srv.port, dbs=(0,)), before,
