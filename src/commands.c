@@ -148,6 +148,12 @@ const struct akv_command akv_commands[] = {
         "result."),
     CMD("lcs", akv_lcs_command, -3, R, 1, 2, 1, "string",
         "Finds the longest common substring."),
+    /* bitmap */
+    CMD("bitfield", akv_bitfield_command, -2, W | M, 1, 1, 1, "bitmap",
+        "Performs arbitrary bitfield integer operations on strings."),
+    CMD("bitfield_ro", akv_bitfield_ro_command, -2, R | F, 1, 1, 1, "bitmap",
+        "Performs arbitrary read-only bitfield integer operations on "
+        "strings."),
     /* keyspace */
     CMD("del", akv_del_command, -2, W, 1, -1, 1, "generic",
         "Deletes one or more keys."),

@@ -130,6 +130,8 @@ akv_command_proc akv_setbit_command, akv_getbit_command, akv_bitcount_command,
     akv_bitpos_command, akv_bitop_command;
 /* t_lcs.c */
 akv_command_proc akv_lcs_command;
+/* t_bitfield.c */
+akv_command_proc akv_bitfield_command, akv_bitfield_ro_command;
 /* t_keys.c */
 akv_command_proc akv_del_command, akv_exists_command, akv_type_command,
     akv_rename_command, akv_renamenx_command, akv_keys_command,
