@@ -476,6 +476,23 @@ struct akv_entry *akv_put_string(struct akv_client *c, const struct akv_key *k,
     return akv_put_string_room(c, k, val, vlen, vlen, old, expire);
 }
 
+struct akv_entry *akv_put_string_padded(struct akv_client *c,
+                                        const struct akv_key *k,
+                                        struct akv_entry *old, size_t nlen)
+{
+    size_t olen = old ? old->e_vlen : 0;
+    struct akv_entry *e = akv_put_string(
+        c, k, NULL, nlen, old, old ? atomic_load(&old->e_expire) : 0);
+
+    if (!e)
+        return NULL;
+    if (old)
+        memcpy(akv_entry_val(e), akv_entry_val(old), olen);
+    memset(akv_entry_val(e) + olen, 0, nlen - olen);
+    e->e_flags |= AKV_EF_RAW;
+    return e;
+}
+
 struct akv_entry *akv_put_string_room(struct akv_client *c,
                                       const struct akv_key *k,
                                       const char *val, size_t vlen,

@@ -109,6 +109,13 @@ struct akv_entry *akv_stage_entry(struct akv_client *c,
 struct akv_entry *akv_put_string(struct akv_client *c, const struct akv_key *k,
                                  const char *val, size_t vlen,
                                  struct akv_entry *old, int64_t expire);
+/* Stage key k's string grown to nlen bytes (nlen >= old's length): the
+ * old bytes (none if old is NULL), zeros after them, old's TTL, reported
+ * "raw".  For writes that change bytes inside a string (SETRANGE, SETBIT,
+ * BITFIELD); NULL when the OOM error is replied. */
+struct akv_entry *akv_put_string_padded(struct akv_client *c,
+                                        const struct akv_key *k,
+                                        struct akv_entry *old, size_t nlen);
 /* The same with room for the value to grow to `room` bytes in place. */
 struct akv_entry *akv_put_string_room(struct akv_client *c,
                                       const struct akv_key *k,

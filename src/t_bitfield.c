@@ -296,15 +296,9 @@ static void run_all(struct akv_client *c, const struct bf_op *ops, int n,
         return;
     olen = old ? old->e_vlen : 0;
     nlen = AKV_MAX(olen, (size_t)(last_bit >> 3) + 1);
-    e = akv_put_string(c, &k, NULL, nlen, old,
-                       old ? atomic_load(&old->e_expire) : 0);
-    if (!e)
+    if (!(e = akv_put_string_padded(c, &k, old, nlen)))
         return;
     p = (unsigned char *)akv_entry_val(e);
-    if (old)
-        memcpy(p, akv_entry_val(old), olen);
-    memset(p + olen, 0, nlen - olen);
-    e->e_flags |= AKV_EF_RAW;
     akv_reply_array(&c->reply, n);
     for (int i = 0; i < n; i++) {
         if (ops[i].opcode == BF_GET)

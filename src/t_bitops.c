@@ -200,18 +200,12 @@ void akv_setbit_command(struct akv_client *c)
         akv_reply_int(&c->reply, prev);
         return;
     }
-    e = akv_put_string(c, &k, NULL, nlen, old,
-                       old ? atomic_load(&old->e_expire) : 0);
-    if (!e)
+    if (!(e = akv_put_string_padded(c, &k, old, nlen)))
         return;
     p = (unsigned char *)akv_entry_val(e);
-    if (old)
-        memcpy(p, akv_entry_val(old), olen);
-    memset(p + olen, 0, nlen - olen);
     mask = (unsigned char)(0x80u >> (off & 7));
     p[byte] = on ? (unsigned char)(p[byte] | mask)
                  : (unsigned char)(p[byte] & ~mask);
-    e->e_flags |= AKV_EF_RAW;
     akv_reply_int(&c->reply, prev);
 }
 

@@ -410,16 +410,9 @@ void akv_setrange_command(struct akv_client *c)
     if (!check_string_length(c, (uint64_t)off + vlen))
         return;
     nlen = AKV_MAX(olen, (size_t)off + vlen);
-    e = akv_put_string(c, &k, NULL, nlen, old,
-                       old ? atomic_load(&old->e_expire) : 0);
-    if (!e)
+    if (!(e = akv_put_string_padded(c, &k, old, nlen)))
         return;
-    if (old)
-        memcpy(akv_entry_val(e), akv_entry_val(old), olen);
-    if ((size_t)off > olen)
-        memset(akv_entry_val(e) + olen, 0, (size_t)off - olen);
     memcpy(akv_entry_val(e) + off, c->argv[3], vlen);
-    e->e_flags |= AKV_EF_RAW;
     akv_reply_int(&c->reply, (long long)nlen);
 }
 
