@@ -117,8 +117,19 @@ static uint64_t automatic_arena_size(const char *path, int64_t maxmemory)
     slash = strrchr(dir, '/');
     if (slash && slash != dir)
         *slash = '\0';
-    if (maxmemory > 0)
+    if (maxmemory > 0) {
         size = akv_arena_size_for(maxmemory);
+        if (size >= AKV_MAX_ARENA_SIZE &&
+            (uint64_t)maxmemory > AKV_MAX_ARENA_SIZE - AKV_MAX_ARENA_SIZE / 5)
+            akv_log(AKV_LOG_WARNING,
+                    "maxmemory %lld is more than one arena holds with room "
+                    "for its overhead: an arena is at most %llu GB (32-bit "
+                    "references), so it may fill (writes then get -OOM) "
+                    "before maxmemory is reached; run one server per "
+                    "25 GB of data instead",
+                    (long long)maxmemory,
+                    (unsigned long long)(AKV_MAX_ARENA_SIZE >> 30));
+    }
     if (statvfs(dir, &vfs) == 0) {
         avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
         if (avail && size > avail)

@@ -210,6 +210,21 @@ def test_options_a_live_arena_keeps_are_warned_about():
         srv.stop()
 
 
+def test_maxmemory_beyond_one_arena_is_warned_about():
+    # The sparse arena file is capped at what 32-bit references reach (and
+    # at the space of its file system); the operator is told so.
+    with ArenakvServer(arenakv_args=["--maxmemory", "40gb"]) as srv:
+        with open(srv.logpath) as f:
+            log = f.read()
+        check("maxmemory 42949672960 is more than one arena holds" in log,
+              log)
+        with srv.connect() as c:
+            check_eq(c.command(b"SET", b"k", b"v"), b"+OK\r\n", "served")
+    with ArenakvServer(arenakv_args=["--maxmemory", "1gb"]) as srv:
+        with open(srv.logpath) as f:
+            check("more than one arena holds" not in f.read(), "no warning")
+
+
 def fs_type(path):
     try:
         return subprocess.run(["stat", "-f", "-c", "%T", path],
