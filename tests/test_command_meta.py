@@ -293,14 +293,18 @@ def cli_hint(port, typed):
     if pid == 0:
         os.environ["TERM"] = "xterm"
         os.environ["HOME"] = "/nonexistent"
+        # a wide terminal, so that whole hints are drawn
+        fcntl.ioctl(0, termios.TIOCSWINSZ,
+                    struct.pack("HHHH", 50, 250, 0, 0))
         os.execv(cli, [cli, "-p", str(port)])
-    # a wide terminal, so that whole hints are drawn
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 250, 0, 0))
     out = b""
 
-    def read_for(seconds):
+    def read_until(done, seconds):
+        """Read until done(out) or the time is up; then a short quiet
+        spell, so that a redraw in progress is complete."""
         nonlocal out
         end = time.monotonic() + seconds
+        quiet = None
         while time.monotonic() < end:
             r, _, _ = select.select([fd], [], [], 0.05)
             if r:
@@ -308,12 +312,17 @@ def cli_hint(port, typed):
                     out += os.read(fd, 65536)
                 except OSError:
                     return
+                quiet = None
+            elif done(out):
+                quiet = quiet or time.monotonic()
+                if time.monotonic() - quiet > 0.2:
+                    return
 
     try:
-        read_for(1.0)
+        read_until(lambda b: b"> " in b, 10.0)
         start = len(out)
         os.write(fd, typed.encode())
-        read_for(1.0)
+        read_until(lambda b: b.endswith(b"C") and len(b) > start, 3.0)
         return out[start:].replace(b"127.0.0.1:%d> " % port, b"PROMPT> ")
     finally:
         os.write(fd, b"\x03")
