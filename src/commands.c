@@ -263,9 +263,10 @@ const struct akv_command akv_commands[] = {
     CMD("info", akv_info_command, -1, L | S, 0, 0, 0, "server",
         "Returns information and statistics about the server."),
     /* a container that also answers alone */
-    {"command", akv_command_command, -1, L | S, 0, 0, 0, "server",
-     "Returns detailed information about all commands.", command_subs,
-     NULL},
+    {.name = "command", .proc = akv_command_command, .arity = -1,
+     .flags = L | S, .group = "server",
+     .summary = "Returns detailed information about all commands.",
+     .subcommands = command_subs},
     CMDS("config", -2, 0, config_subs, "server",
          "A container for server configuration commands."),
     CMD("debug", akv_debug_command, -2, A | L | S, 0, 0, 0, "server",
