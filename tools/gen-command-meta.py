@@ -175,6 +175,40 @@ def text(node):
     raise ValueError(t)
 
 
+def untext(lines, i=0):
+    """Inverse of text(): the tree at lines[i], and the next index (the
+    generated data is checked by reading it back as the server will)."""
+    ln = lines[i]
+    t = ln[0]
+    if t in "*~%":
+        n = int(ln[1:]) * (2 if t == "%" else 1)
+        items, i = [], i + 1
+        for _ in range(n):
+            x, i = untext(lines, i)
+            items.append(x)
+        return (t, items), i
+    if t == "$":
+        n, _, rest = ln[1:].partition(" ")
+        v = rest.encode("latin-1")
+        if len(v) != int(n):
+            raise ValueError("bulk length in %r" % ln)
+        return ("$", v), i + 1
+    if t in "+:":
+        return (t, ln[1:].encode("latin-1")), i + 1
+    if t == "_":
+        return ("_", b""), i + 1
+    raise ValueError(ln)
+
+
+def check_round_trip(name, nodes, lines):
+    got, i = [], 0
+    while i < len(lines):
+        x, i = untext(lines, i)
+        got.append(x)
+    if got != list(nodes):
+        sys.exit("%s: the text form does not read back" % name)
+
+
 def c_string(lines, indent):
     out = []
     for ln in lines:
@@ -239,6 +273,8 @@ def entry(name, info, docs):
     dlines = []
     for x in docs[1]:
         dlines += text(x)
+    check_round_trip(name, info, lines)
+    check_round_trip(name, docs[1], dlines)
     out = ["    /* %s */" % name, "    {\"%s\", %d, %d, \"%s\"," % (
         name, arity, "no_mandatory_keys" in flags, cats)]
     out.append("     %s," % getkeys_fields(name))
