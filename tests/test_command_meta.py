@@ -237,6 +237,21 @@ GETKEYS = [
     ["sintercard", "3", "a", "b"], ["sintercard", "x", "a"],
     ["sinterstore", "d", "a", "b"], ["smove", "a", "b", "m"],
     ["hset", "h", "f", "v"], ["sadd", "s", "m"],
+    # hashes and sets: compared once the table has them
+    ["hset", "h", "f"], ["hdel", "h", "f", "g"], ["hget", "h", "f"],
+    ["hmget", "h", "f"], ["hgetall", "h"], ["hincrbyfloat", "h", "f", "1"],
+    ["hrandfield", "h", "2", "WITHVALUES"], ["hscan", "h", "0"],
+    ["hsetnx", "h", "f", "v"], ["hstrlen", "h", "f"], ["hkeys", "h"],
+    ["sismember", "s", "m"], ["smismember", "s", "a", "b"],
+    ["sinter", "a", "b"], ["sunion", "a"], ["sdiff", "a", "b", "c"],
+    ["sinterstore", "d", "a"], ["sunionstore", "d", "a", "b"],
+    ["sdiffstore", "d"], ["smove", "a", "b"], ["spop", "s", "3"],
+    ["srandmember", "s"], ["sscan", "s", "0"], ["scard", "s"],
+    ["srem", "s", "a", "b"], ["smembers", "s"],
+    ["sintercard", "01", "a", "b"], ["sintercard", "1x", "a"],
+    ["sintercard", "-1", "a"], ["sintercard", "2", "a", "b", "LIMIT", "5"],
+    ["sintercard", "1", "a", "LIMIT"], ["sintercard", "2", "a"],
+    ["sintercard", "9223372036854775808", "a"],
 ]
 
 
