@@ -2841,7 +2841,7 @@ const struct akv_command_meta akv_command_metas[] = {
      "~0\n",
      5,
      "$7 summary\n"
-     "$38 Set client or connection specific info\n"
+     "$54 Sets information specific to the client or connection.\n"
      "$5 since\n"
      "$5 7.2.0\n"
      "$5 group\n"
@@ -2863,14 +2863,14 @@ const struct akv_command_meta akv_command_metas[] = {
      "$4 type\n"
      "$6 string\n"
      "$5 token\n"
-     "$8 LIB-NAME\n"
+     "$8 lib-name\n"
      "%3\n"
      "$4 name\n"
      "$6 libver\n"
      "$4 type\n"
      "$6 string\n"
      "$5 token\n"
-     "$7 LIB-VER\n"},
+     "$7 lib-ver\n"},
     /* client|setname */
     {"client|setname", 3, 0, "@slow @connection",
      AKV_GK_NONE, {0, 0, 0, 0},

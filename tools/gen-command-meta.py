@@ -77,7 +77,8 @@ def amap(*pairs):
     return ("%", out)
 
 
-# CLIENT SETINFO (Redis 7.2), which arenakv answers.
+# CLIENT SETINFO, which arenakv answers, as Redis 7.2 describes it (its
+# tokens written as its command file writes them).
 EXTRA = {
     "client|setinfo": (
         [bulk("client|setinfo"), (":", b"4"),
@@ -85,7 +86,8 @@ EXTRA = {
          (":", b"0"), (":", b"0"), (":", b"0"),
          ("~", [("+", b"@slow"), ("+", b"@connection")]),
          ("~", []), ("~", [])],
-        amap(("summary", bulk("Set client or connection specific info")),
+        amap(("summary",
+              bulk("Sets information specific to the client or connection.")),
              ("since", bulk("7.2.0")), ("group", bulk("connection")),
              ("complexity", bulk("O(1)")),
              ("arguments", ("*", [amap(
@@ -93,10 +95,10 @@ EXTRA = {
                  ("arguments", ("*", [
                      amap(("name", bulk("libname")),
                           ("type", bulk("string")),
-                          ("token", bulk("LIB-NAME"))),
+                          ("token", bulk("lib-name"))),
                      amap(("name", bulk("libver")),
                           ("type", bulk("string")),
-                          ("token", bulk("LIB-VER")))])))])))),
+                          ("token", bulk("lib-ver")))])))])))),
 }
 
 
