@@ -85,6 +85,26 @@ static const struct akv_command config_subs[] = {
     {0},
 };
 
+static const struct akv_command command_subs[] = {
+    SUB("command", "count", akv_command_count_command, 2, L | S, 0, 0, 0,
+        "Returns a count of commands."),
+    SUB("command", "docs", akv_command_docs_command, -2, L | S, 0, 0, 0,
+        "Returns documentary information about one, multiple or all "
+        "commands."),
+    SUB("command", "getkeys", akv_command_getkeys_command, -4, L | S, 0, 0,
+        0, "Extracts the key names from an arbitrary command."),
+    SUB("command", "getkeysandflags", akv_command_getkeysandflags_command,
+        -4, L | S, 0, 0, 0,
+        "Extracts the key names and access flags for an arbitrary command."),
+    SUB("command", "help", akv_command_help_command, 2, L | S, 0, 0, 0,
+        "Returns helpful text about the different subcommands."),
+    SUB("command", "info", akv_command_info_command, -2, L | S, 0, 0, 0,
+        "Returns information about one, multiple or all commands."),
+    SUB("command", "list", akv_command_list_command, -2, L | S, 0, 0, 0,
+        "Returns a list of command names."),
+    {0},
+};
+
 #define CMD(n, p, ar, fl, f, l, st, g, sum)                                \
     {n, p, ar, fl, f, l, st, g, sum, NULL, NULL}
 #define CMDS(n, ar, fl, subs, g, sum)                                      \
@@ -242,8 +262,11 @@ const struct akv_command akv_commands[] = {
         "Redis server."),
     CMD("info", akv_info_command, -1, L | S, 0, 0, 0, "server",
         "Returns information and statistics about the server."),
-    CMD("command", akv_command_command, -1, L | S, 0, 0, 0, "server",
-        "Returns detailed information about all commands."),
+    /* a container that also answers alone */
+    {.name = "command", .proc = akv_command_command, .arity = -1,
+     .flags = L | S, .group = "server",
+     .summary = "Returns detailed information about all commands.",
+     .subcommands = command_subs},
     CMDS("config", -2, 0, config_subs, "server",
          "A container for server configuration commands."),
     CMD("debug", akv_debug_command, -2, A | L | S, 0, 0, 0, "server",
@@ -559,6 +582,8 @@ static const struct akv_command *resolve(struct akv_client *c)
     if (!cmd->subcommands)
         return cmd;
     if (c->argc < 2) {
+        if (cmd->proc) /* COMMAND alone */
+            return cmd;
         akv_reply_wrong_arity(c);
         return NULL;
     }

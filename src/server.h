@@ -154,10 +154,7 @@ akv_command_proc akv_del_command, akv_exists_command, akv_type_command,
 /* t_server.c */
 akv_command_proc akv_ping_command, akv_echo_command, akv_quit_command,
     akv_hello_command, akv_auth_command, akv_time_command,
-    akv_shutdown_command, akv_info_command, akv_command_command,
-    akv_command_count_command, akv_command_info_command,
-    akv_command_docs_command, akv_command_list_command,
-    akv_client_id_command, akv_client_setname_command,
+    akv_shutdown_command, akv_info_command, akv_client_id_command, akv_client_setname_command,
     akv_client_getname_command, akv_client_setinfo_command,
     akv_client_list_command, akv_client_info_command,
     akv_client_kill_command, akv_client_help_command,
@@ -166,6 +163,11 @@ akv_command_proc akv_ping_command, akv_echo_command, akv_quit_command,
     akv_config_help_command, akv_debug_command, akv_lastsave_command,
     akv_bgrewriteaof_command, akv_save_command, akv_bgsave_command,
     akv_reset_command;
+/* t_command.c */
+akv_command_proc akv_command_command, akv_command_count_command,
+    akv_command_docs_command, akv_command_getkeys_command,
+    akv_command_getkeysandflags_command, akv_command_help_command,
+    akv_command_info_command, akv_command_list_command;
 
 /* Render one CLIENT LIST line for a slot. */
 void akv_client_info_line(struct akv_arena *a, int slot, char *buf,
