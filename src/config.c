@@ -237,6 +237,8 @@ static const struct option options[] = {
     {.name = "hash-max-ziplist-value", .type = OPT_MEMORY, .flags = OPT_ALIAS,
      .off = FIELD(hash_max_listpack_value), .min = 0, .max = INT64_MAX,
      .def = 64},
+    INT("set-max-intset-entries", 0, set_max_intset_entries, 0, INT64_MAX,
+        512),
 };
 
 /*

@@ -108,6 +108,7 @@ struct akv_config {
     /* Hashes stay packed while both hold (t_hash.c). */
     int64_t hash_max_listpack_entries;
     int64_t hash_max_listpack_value;  /* bytes of a field or a value */
+    int64_t set_max_intset_entries;   /* sets: intset up to this many */
     /* Not an option: the absolute path of the file the supervisor was
      * started with ("" if none), for INFO's config_file. */
     char config_file[AKV_CFG_PATH];
