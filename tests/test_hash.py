@@ -546,6 +546,42 @@ def test_config_get_pattern(akv, ref):
         pair.close()
 
 
+def test_config_file_and_rewrite():
+    """The ziplist names load from a file; CONFIG REWRITE writes the
+    listpack name on the first line of either name and drops the later
+    ones, as Redis 7.0."""
+    if akvtest.against_redis():
+        raise akvtest.SkipTest("arenakv's config file")
+    import shutil
+    import tempfile
+    import test_operator
+    d = tempfile.mkdtemp(prefix="akvhash-")
+    conf = os.path.join(d, "arenakv.conf")
+    with open(conf, "w") as f:
+        f.write("hash-max-ziplist-entries 100\n# keep\n"
+                "hash-max-ziplist-value 10\nhash-max-listpack-value 20\n")
+    srv = test_operator.ConfServer(conf)
+    srv.start()
+    try:
+        with srv.connect() as c:
+            check_eq(c.command(b"CONFIG", b"GET", b"hash-max-listpack-value"),
+                     b"*2\r\n$23\r\nhash-max-listpack-value\r\n$2\r\n20\r\n",
+                     "the last line wins")
+            check_eq(c.command(b"CONFIG", b"GET", b"hash-max-ziplist-entries"),
+                     b"*2\r\n$24\r\nhash-max-ziplist-entries\r\n$3\r\n"
+                     b"100\r\n", "alias")
+            c.command(b"CONFIG", b"SET", b"hash-max-listpack-entries", b"200")
+            check_eq(c.command(b"CONFIG", b"REWRITE"), b"+OK\r\n", "REWRITE")
+        with open(conf) as f:
+            lines = f.read().splitlines()
+        check_eq(lines[:3], ["hash-max-listpack-entries 200", "# keep",
+                             "hash-max-listpack-value 20"], "rewritten")
+        check(not any("ziplist" in x for x in lines), lines)
+    finally:
+        srv.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def hash_dump(conn, keys):
     """Type, encoding, content (as a sorted multiset) and expiry of keys."""
     out = {}
