@@ -282,7 +282,11 @@ def test_corpus_resp3(akv, ref):
 
 # ---------------------------------------------------------------- streams
 
-def member(rng, mix):
+def member(rng, mix, big=False):
+    if big:
+        if rng.random() < mix:
+            return b"m%d" % rng.randint(0, 3000)
+        return b"%d" % rng.randint(-2000, 2000)
     if mix and rng.random() < mix:
         return rng.choice(NON_INT_MEMBERS)
     if rng.random() < 0.3:
@@ -303,7 +307,8 @@ def check_spop(p, rng, k, mix):
     before = ref_members(p, k)
     args = [b"SPOP", k]
     if rng.random() < 0.6:
-        args.append(b"%d" % rng.randint(0, 6))
+        args.append(b"%d" % rng.choice([rng.randint(0, 6),
+                                        rng.randint(0, 1200)]))
     ra, rr = p.both(*args, check_same=False)
     if before is None or (ra[:1] == b"-" or rr[:1] == b"-"):
         check_eq(ra, rr, fmt(args))
@@ -318,7 +323,7 @@ def check_spop(p, rng, k, mix):
 
 def check_srandmember(p, rng, k):
     before = ref_members(p, k)
-    n = rng.choice([None, 0, 1, 2, 5, 50, -1, -3, -20])
+    n = rng.choice([None, 0, 1, 2, 5, 50, -1, -3, -20, 200, 900])
     args = [b"SRANDMEMBER", k] + ([] if n is None else [b"%d" % n])
     ra, rr = p.both(*args, check_same=False)
     if before is None or n is None or not before:
@@ -352,10 +357,11 @@ def sscan_all(conn, k):
     raise AssertionError("SSCAN did not end")
 
 
-def step(p, rng, mix):
+def step(p, rng, mix, big=False):
     k = rng.choice(KEYS + [STRING_KEY] * (1 if rng.random() < 0.1 else 0))
     k2 = rng.choice(KEYS + [STRING_KEY])
-    ms = [member(rng, mix) for _ in range(rng.choice([1, 1, 2, 3, 6, 20]))]
+    sizes = [1, 1, 2, 3, 6, 20] + ([100, 300] if big else [])
+    ms = [member(rng, mix, big) for _ in range(rng.choice(sizes))]
     x = rng.random()
     if x < 0.25:
         p.both(b"SADD", k, *ms)
@@ -425,7 +431,7 @@ def compare_datasets(p):
     p.both(b"SELECT", b"0")
 
 
-def run_stream(akv, ref, seed, proto, max_entries, mix, count):
+def run_stream(akv, ref, seed, proto, max_entries, mix, count, big=False):
     rng = random.Random(seed)
     random.seed(seed)
     p = Pair(akv, ref, proto)
@@ -434,7 +440,7 @@ def run_stream(akv, ref, seed, proto, max_entries, mix, count):
         for i in range(count):
             if rng.random() < 0.01:
                 p.both(b"SELECT", b"%d" % rng.randint(0, 1))
-            step(p, rng, mix)
+            step(p, rng, mix, big)
         compare_datasets(p)
     finally:
         p.close()
@@ -467,6 +473,12 @@ def test_streams_mixed(akv, ref):
 def test_streams_mixed_small_limit(akv, ref):
     for s in seeds():
         run_stream(akv, ref, 300 + s, 3 - s % 2, b"4", 0.05, count())
+
+
+def test_streams_large_sets(akv, ref):
+    for s in seeds():
+        run_stream(akv, ref, 400 + s, 2 + s % 2, b"512", 0.1 * (s % 3),
+                   count() // 3, big=True)
 
 
 def test_config(akv, ref):
