@@ -157,6 +157,43 @@ const struct akv_command akv_commands[] = {
     CMD("bitfield_ro", akv_bitfield_ro_command, -2, R | F, 1, 1, 1, "bitmap",
         "Performs arbitrary read-only bitfield integer operations on "
         "strings."),
+    /* hashes */
+    CMD("hset", akv_hset_command, -4, W | M | F, 1, 1, 1, "hash",
+        "Creates or modifies the value of a field in a hash."),
+    CMD("hsetnx", akv_hsetnx_command, 4, W | M | F, 1, 1, 1, "hash",
+        "Sets the value of a field in a hash only when the field doesn't "
+        "exist."),
+    CMD("hmset", akv_hmset_command, -4, W | M | F, 1, 1, 1, "hash",
+        "Sets the values of multiple fields."),
+    CMD("hget", akv_hget_command, 3, R | F, 1, 1, 1, "hash",
+        "Returns the value of a field in a hash."),
+    CMD("hmget", akv_hmget_command, -3, R | F, 1, 1, 1, "hash",
+        "Returns the values of all fields in a hash."),
+    CMD("hdel", akv_hdel_command, -3, W | F, 1, 1, 1, "hash",
+        "Deletes one or more fields and their values from a hash. Deletes "
+        "the hash if no fields remain."),
+    CMD("hlen", akv_hlen_command, 2, R | F, 1, 1, 1, "hash",
+        "Returns the number of fields in a hash."),
+    CMD("hstrlen", akv_hstrlen_command, 3, R | F, 1, 1, 1, "hash",
+        "Returns the length of the value of a field."),
+    CMD("hexists", akv_hexists_command, 3, R | F, 1, 1, 1, "hash",
+        "Determines whether a field exists in a hash."),
+    CMD("hkeys", akv_hkeys_command, 2, R, 1, 1, 1, "hash",
+        "Returns all fields in a hash."),
+    CMD("hvals", akv_hvals_command, 2, R, 1, 1, 1, "hash",
+        "Returns all values in a hash."),
+    CMD("hgetall", akv_hgetall_command, 2, R, 1, 1, 1, "hash",
+        "Returns all fields and values in a hash."),
+    CMD("hincrby", akv_hincrby_command, 4, W | M | F, 1, 1, 1, "hash",
+        "Increments the integer value of a field in a hash by a number. "
+        "Uses 0 as initial value if the field doesn't exist."),
+    CMD("hincrbyfloat", akv_hincrbyfloat_command, 4, W | M | F, 1, 1, 1,
+        "hash", "Increments the floating point value of a field by a "
+        "number. Uses 0 as initial value if the field doesn't exist."),
+    CMD("hrandfield", akv_hrandfield_command, -2, R, 1, 1, 1, "hash",
+        "Returns one or more random fields from a hash."),
+    CMD("hscan", akv_hscan_command, -3, R, 1, 1, 1, "hash",
+        "Iterates over fields and values of a hash."),
     /* sets */
     CMD("sadd", akv_sadd_command, -3, W | M | F, 1, 1, 1, "set",
         "Adds one or more members to a set. Creates the key if it doesn't "
