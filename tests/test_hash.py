@@ -104,7 +104,7 @@ class Generator:
 
     def value(self):
         if self.chance(0.05):
-            return os.urandom(self.rng.randint(0, 20))
+            return self.rng.randbytes(self.rng.randint(0, 20))
         return self.rng.choice(self.values)
 
     def next(self):
@@ -270,8 +270,17 @@ class HashPair:
         if ra == rr:
             return
         if self.ref_encoding(args[1]) != b"$9\r\nhashtable\r\n" or \
-                args[2] != b"0" or ra[:1] != b"*":
+                ra[:1] != b"*":
             self.p.fail("reply differs", args, ra, rr)
+        if args[2] != b"0":
+            # From a cursor of its own, what a hashtable returns depends on
+            # its layout: only check that the pairs are the hash's.
+            h = self.ref_hash(args[1])
+            items = [x.value for x in parse_reply(ra).value[1].value]
+            for f, v in zip(items[0::2], items[1::2]):
+                if h.get(f) != v:
+                    self.p.fail("HSCAN returned %r" % f, args, ra, rr)
+            return
         check_eq(self.scan_all(self.p.a, args), self.scan_all(self.p.r, args),
                  "HSCAN of %r iterated to the end" % args[1])
 
