@@ -177,7 +177,7 @@ class Generator:
         if r < 0.98:
             return [b"GET", k]
         if r < 0.99:
-            return [b"SADD", k, b"1"]
+            return [b"SADD", k, self.rng.choice([b"1", b"m"])]
         return [b"EXISTS", k]
 
 
@@ -542,6 +542,38 @@ def test_conversions(akv, ref):
             run_list(pair, conversion_corpus(), "conversions RESP%d" % proto)
         finally:
             set_thresholds(pair, False)
+            pair.close()
+
+
+def test_big_hash(akv, ref):
+    """Thousands of fields: HSCAN with small counts across growth and
+    deletions, HRANDFIELD counts around the size, the final content."""
+    if not has_large(akv):
+        raise akvtest.SkipTest("no large encoding yet")
+    rng = random.Random(9)
+    for proto in (2, 3):
+        pair = HashPair(akv, ref, proto)
+        try:
+            pair.run([b"DEL", b"big"])
+            for i in range(0, 3000, 100):
+                pair.run([b"HSET", b"big"] + [x for j in range(i, i + 100)
+                                              for x in (b"f%d" % j,
+                                                        b"v%d" % j)])
+                pair.run([b"HDEL", b"big"] + [b"f%d" % rng.randrange(i + 100)
+                                              for _ in range(20)])
+                pair.run([b"HLEN", b"big"])
+                pair.run([b"HSCAN", b"big", b"0", b"COUNT",
+                          rng.choice([b"1", b"7", b"100"])])
+            for count in (b"1", b"5", b"2000", b"2999", b"3000", b"5000",
+                          b"-3", b"-100"):
+                pair.run([b"HRANDFIELD", b"big", count])
+                pair.run([b"HRANDFIELD", b"big", count, b"WITHVALUES"])
+            for cmd in (b"HGETALL", b"HKEYS", b"HVALS"):
+                pair.run([cmd, b"big"])
+            pair.run([b"HSCAN", b"big", b"0", b"MATCH", b"f1*", b"COUNT",
+                      b"3"])
+            pair.run([b"DEL", b"big"])
+        finally:
             pair.close()
 
 
