@@ -446,9 +446,12 @@ static void apply(struct akv_op *op, uint64_t touched)
             continue;
         if (++done == nelem / 2 + 1)
             AKV_FAULT("elem-applied-half");
-        if (r->kind == AKV_CHUNK_OLD)
+        if (r->kind == AKV_CHUNK_OLD) {
             akv_cont_apply_old_elem_locked(a, r->si, r->ke, r->e);
-        else if (r->kind == AKV_CHUNK_NEW)
+            /* Freed: a bucket array grown by a later row may reuse the
+             * chunk, which the key loops below must not take for a key. */
+            r->e = NULL;
+        } else if (r->kind == AKV_CHUNK_NEW)
             akv_cont_apply_new_elem_locked(a, r->si, r->ke, r->e);
     }
     for (int i = 0; i < op->nst; i++) {

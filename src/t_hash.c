@@ -38,7 +38,7 @@
 /* Until the large encoding links, hashes stay packed whatever their
  * size. */
 #ifndef AKV_HASH_LARGE
-#define AKV_HASH_LARGE 0
+#define AKV_HASH_LARGE 1
 #endif
 
 /* ------------------------------------------------------------ scratch */
@@ -307,7 +307,7 @@ uint64_t akv_hash_len(struct akv_arena *a, const struct akv_entry *ke)
 }
 
 struct pair_visit {
-    akv_pair_fn *fn;
+    akv_pair_fn fn;
     void *ctx;
 };
 

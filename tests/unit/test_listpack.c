@@ -23,7 +23,7 @@ static void test_round_trip(void **state)
     static const size_t lens[] = {0, 1, 127, 128, 16383, 16384, 70000};
     struct akv_lp_pair p[7 * 2], q;
     struct akv_lp_iter it;
-    static char bytes[70001];
+    static char bytes[70000 + 8];
     char *lp = malloc(1 << 20);
     size_t n = 0, len;
 
