@@ -556,6 +556,8 @@ def test_aof_reboot():
         with RespConn(srv.port, timeout=30) as c:
             c.command(b"SADD", b"ints", b"3", b"1", b"2", b"70000")
             c.command(b"SADD", b"big", *[b"%d" % i for i in range(600)])
+            c.command(b"SADD", b"huge", *[b"m%d" % i for i in range(3000)])
+            c.command(b"SUNIONSTORE", b"hu", b"huge", b"big")
             c.command(b"SADD", b"strs", b"a", b"b", b"1", b"")
             c.command(b"SADD", b"pop", b"5", b"6", b"7", b"8")
             popped = parse_reply(c.command(b"SPOP", b"pop"))[1]
@@ -569,7 +571,7 @@ def test_aof_reboot():
             c.command(b"PEXPIRE", b"ints", b"100000000")
             before = {}
             for k in [b"ints", b"big", b"strs", b"pop", b"src", b"dst",
-                      b"u", b"i", b"ints2"]:
+                      b"u", b"i", b"ints2", b"huge", b"hu"]:
                 before[k] = (sorted(members(c.command(b"SMEMBERS", k))),
                              c.command(b"OBJECT", b"ENCODING", k))
         with open(srv.incr_file, "rb") as f:
