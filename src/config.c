@@ -239,6 +239,11 @@ static const struct option options[] = {
      .def = 64},
     INT("set-max-intset-entries", 0, set_max_intset_entries, 0, INT64_MAX,
         512),
+    BOOL("lazyfree-lazy-eviction", 0, lazyfree_lazy_eviction, 0),
+    BOOL("lazyfree-lazy-expire", 0, lazyfree_lazy_expire, 0),
+    BOOL("lazyfree-lazy-server-del", 0, lazyfree_lazy_server_del, 0),
+    BOOL("lazyfree-lazy-user-del", 0, lazyfree_lazy_user_del, 0),
+    BOOL("lazyfree-lazy-user-flush", 0, lazyfree_lazy_user_flush, 0),
 };
 
 /*
