@@ -235,6 +235,13 @@ def corpus():
         [b"OBJECT", b"ENCODING", b"r3"], [b"GET", b"r3"],
         [b"SINTERSTORE", b"r3", b"r2"], [b"TTL", b"r3"],
         [b"SET", b"r2", b"v"], [b"TYPE", b"r2"], [b"DEL", b"r2", b"r3"],
+        [b"SADD", b"L", b"a", b"b", b"1"], [b"RENAME", b"L", b"L2"],
+        [b"SMEMBERS", b"L2"], [b"COPY", b"L2", b"L3"], [b"SMEMBERS", b"L3"],
+        [b"OBJECT", b"ENCODING", b"L3"], [b"SREM", b"L3", b"a"],
+        [b"SMEMBERS", b"L2"], [b"SMEMBERS", b"L3"],
+        [b"RENAME", b"L3", b"{x}"], [b"SMEMBERS", b"{x}"],
+        [b"EXPIRE", b"L2", b"1000"], [b"SPOP", b"L2", b"1"],
+        [b"TTL", b"L2"], [b"DEL", b"L2", b"{x}"], [b"EXISTS", b"L2"],
     ]
 
 
@@ -438,8 +445,13 @@ def step(p, rng, mix, big=False):
             p.both(b"OBJECT", b"ENCODING", k)
     elif x < 0.95:
         p.both(b"TYPE", k)
-    elif x < 0.97:
+    elif x < 0.96:
         p.both(b"DEL", k)
+    elif x < 0.97:
+        if rng.random() < 0.5:
+            p.both(b"RENAME", k, rng.choice(KEYS))
+        else:
+            p.both(b"COPY", k, rng.choice(KEYS), b"REPLACE")
     elif x < 0.985:
         p.both(b"SET", STRING_KEY, ms[0])
     else:
