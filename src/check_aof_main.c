@@ -14,8 +14,8 @@
  *
  * Beyond redis-check-aof: a command arenakv does not know, or with a
  * number of arguments its table refuses, is reported with its offset as
- * a warning (the replay would fail it, and the load with it); the verdict
- * is the file's structure alone.
+ * a warning (the replay cannot apply it); the verdict is the file's
+ * structure alone.
  */
 #include "build-config.h"
 
