@@ -223,6 +223,8 @@ static const struct option options[] = {
     ENUM("enable-protected-configs", IMM, enable_protected_configs,
          enable_names, AKV_ENABLE_NO),
     BOOL("arena-shared-group", IMM, arena_shared_group, 0),
+    INT("set-max-intset-entries", 0, set_max_intset_entries, 0, INT64_MAX,
+        512),
 };
 
 /*

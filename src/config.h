@@ -105,6 +105,7 @@ struct akv_config {
     int64_t enable_protected_configs; /* enum akv_enable: CONFIG SET of
                                        * dir, dbfilename */
     int64_t arena_shared_group;       /* files 0660, group may write */
+    int64_t set_max_intset_entries;   /* sets: intset up to this many */
     /* Not an option: the absolute path of the file the supervisor was
      * started with ("" if none), for INFO's config_file. */
     char config_file[AKV_CFG_PATH];
