@@ -68,10 +68,8 @@
 #include "table.h"
 #include "util.h"
 
-/* Weak until t_hash.c and t_set.c are in the build: without them no key
- * of those types exists. */
+/* Weak until t_hash.c is in the build: without it no hash exists. */
 #pragma weak akv_hash_foreach
-#pragma weak akv_set_foreach
 
 #define SNAPSHOT_FORMAT 3
 /* Elements per HSET / SADD when a container is loaded. */
