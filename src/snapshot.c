@@ -68,9 +68,6 @@
 #include "table.h"
 #include "util.h"
 
-/* Weak until t_hash.c is in the build: without it no hash exists. */
-#pragma weak akv_hash_foreach
-
 #define SNAPSHOT_FORMAT 3
 /* Elements per HSET / SADD when a container is loaded. */
 #define LOAD_BATCH 1000

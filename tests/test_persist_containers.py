@@ -89,11 +89,11 @@ def populate(port, seed=1):
                                        (b"empty value", b""),
                                        (b"\x00\xff\r\n", b"\x01\x02\r\n")])
             hset(c, b"h:large", [(b"field:%d" % i, os.urandom(rng.randint(
-                0, 40))) for i in range(300)])
+                0, 40))) for i in range(700)])
             hset(c, b"h:longval", [(b"a", b"x" * 65), (b"b", b"y")])
             hset(c, b"h:ttl", [(b"f%d" % i, b"%d" % i) for i in range(5)])
             c.command(b"PEXPIREAT", b"h:ttl", b"%d" % (far + db))
-            hset(c, b"h:ttl-large", [(b"%d" % i, b"v") for i in range(200)])
+            hset(c, b"h:ttl-large", [(b"%d" % i, b"v") for i in range(600)])
             c.command(b"EXPIRE", b"h:ttl-large", b"5000")
             sadd(c, b"s:ints", [b"%d" % rng.randint(-10 ** 12, 10 ** 12)
                                 for _ in range(20)])
@@ -156,7 +156,7 @@ def check_rows(path):
                  "f.field = 'f3'"), "v3\n", "a field read with a join")
     check_eq(sql(path, "SELECT count(*) FROM keys k JOIN hash_fields f ON "
                  "f.key_id = k.id WHERE k.db = 2 AND k.key = 'h:large'"),
-             "299\n", "fields of the large hash")
+             "699\n", "fields of the large hash")
     check_eq(sql(path, "SELECT count(*) FROM keys k JOIN set_members m ON "
                  "m.key_id = k.id WHERE k.db = 0 AND k.key = 's:ints-large'"),
              "699\n", "members of the large set")
