@@ -405,7 +405,8 @@ def test_base_of_format_2_still_loads():
             " ('writer', 'arenakv 0.1.0'), ('keys', 302);"
             "CREATE UNIQUE INDEX keys_by_name ON keys (db, key);")
     incr = akvtest.pack_command(b"HSET", b"h", b"a", b"1", b"b", b"2") + \
-        akvtest.pack_command(b"SADD", b"s", b"x", b"7")
+        akvtest.pack_command(b"SADD", b"s", b"8", b"7") + \
+        akvtest.pack_command(b"FROBNICATE", b"s")
     write_aof_dir(srv, build, incr)
     try:
         srv.start()
@@ -422,7 +423,10 @@ def test_base_of_format_2_still_loads():
         if has_command(srv.port, b"HSET") and has_command(srv.port, b"SADD"):
             check_eq(got[(0, b"h")][1], [(b"a", b"1"), (b"b", b"2")],
                      "a hash of the incremental file")
-            check_eq(got[(0, b"s")][1], [b"7", b"x"], "a set of it")
+            check_eq(got[(0, b"s")][1], [b"7", b"8"], "a set of it")
+        check("1 commands of the AOF file" in srv.log_tail(40) and
+              "unknown to this arenakv" in srv.log_tail(40),
+              "an unknown command is reported: %s" % srv.log_tail(40))
     finally:
         srv.stop()
         srv.remove_data()
