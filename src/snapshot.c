@@ -89,6 +89,7 @@ struct copied {
     int ldb_of[AKV_MAX_DBS]; /* physical -> logical */
     int bad_type;            /* a key of a type this format cannot hold */
     uint64_t elems;          /* elements copied (all stripes) */
+    uint64_t n;              /* elements of the container being copied */
 };
 
 /* Row layout in the copy buffer: the header, the key, then a string's
@@ -128,6 +129,7 @@ static bool copy_pair(const char *f, size_t flen, const char *v, size_t vlen,
     memcpy(p + sizeof(eh), f, flen);
     if (vlen)
         memcpy(p + sizeof(eh) + flen, v, vlen);
+    cp->n++;
     return true;
 }
 
@@ -162,18 +164,14 @@ static void copy_entry(struct akv_arena *a, int si, struct akv_entry *e,
     }
     p = reserve(cp, sizeof(rh) + rh.klen);
     memcpy(p + sizeof(rh), e->e_data, rh.klen);
-    size_t first = cp->len;
+    cp->n = 0;
     if (e->e_type == AKV_TYPE_HASH)
         akv_hash_foreach(a, e, copy_pair, cp);
     else
         akv_set_foreach(a, e, copy_pair, cp);
-    /* Count what was copied (the buffer may have moved). */
-    for (size_t q = first; q < cp->len; rh.n++) {
-        struct elem_hdr eh;
-        memcpy(&eh, cp->buf + q, sizeof(eh));
-        q += sizeof(eh) + eh.flen + eh.vlen;
-    }
+    rh.n = cp->n;
     cp->elems += rh.n;
+    /* The header last: the buffer may have moved. */
     memcpy(cp->buf + at, &rh, sizeof(rh));
 }
 
@@ -534,7 +532,7 @@ static int load_container(struct loader *ld, int type, sqlite3_int64 id,
     bool hash = type == AKV_TYPE_HASH;
     sqlite3_stmt *q = hash ? ld->fields : ld->members;
     const char *cmd = hash ? "HSET" : "SADD";
-    int per = hash ? 2 : 1, rc, r = 0;
+    int per = hash ? 2 : 1, rc = SQLITE_DONE, r = 0;
     uint64_t n = 0;
 
     *loaded = false;
