@@ -19,8 +19,8 @@
  *   CREATE TABLE set_members (key_id INTEGER NOT NULL,  -- keys.id
  *                             member BLOB NOT NULL);
  *   CREATE UNIQUE INDEX keys_by_name ON keys (db, key);
- *   CREATE INDEX hash_fields_by_key ON hash_fields (key_id, field);
- *   CREATE INDEX set_members_by_key ON set_members (key_id, member);
+ *   CREATE INDEX hash_fields_by_key ON hash_fields (key_id);
+ *   CREATE INDEX set_members_by_key ON set_members (key_id);
  *
  * For example, the fields of hash "user:1" in db 0:
  *
@@ -162,6 +162,11 @@ static void copy_entry(struct akv_arena *a, int si, struct akv_entry *e,
         memcpy(p + sizeof(rh), e->e_data, rh.klen + rh.n);
         return;
     }
+    /* A large container's chunk bytes bound its copy (a 32-byte header
+     * per chunk, 8 bytes per element here): one allocation, not a
+     * doubling series of copies under the lock. */
+    reserve(cp, akv_is_large(e) ? akv_cont_of(e)->ct_bytes : 0);
+    cp->len = at;
     p = reserve(cp, sizeof(rh) + rh.klen);
     memcpy(p + sizeof(rh), e->e_data, rh.klen);
     cp->n = 0;
@@ -262,8 +267,8 @@ static const char schema[] =
  * stripe, as they were copied. */
 static const char indexes[] =
     "CREATE UNIQUE INDEX keys_by_name ON keys (db, key);"
-    "CREATE INDEX hash_fields_by_key ON hash_fields (key_id, field);"
-    "CREATE INDEX set_members_by_key ON set_members (key_id, member);";
+    "CREATE INDEX hash_fields_by_key ON hash_fields (key_id);"
+    "CREATE INDEX set_members_by_key ON set_members (key_id);";
 
 /* Written last, when the row count is known (keys lets a loader size
  * its tables first); created_ms is when the copy began. */
