@@ -25,7 +25,10 @@
  * For example, the fields of hash "user:1" in db 0:
  *
  *   SELECT f.field, f.value FROM keys k JOIN hash_fields f
- *       ON f.key_id = k.id WHERE k.db = 0 AND k.key = 'user:1';
+ *       ON f.key_id = k.id
+ *       WHERE k.db = 0 AND k.key = CAST('user:1' AS BLOB);
+ *
+ * (keys, fields and members are BLOBs: a text literal equals none).
  *
  * Each container type has a table of its own, named after the elements
  * (later: list_items with a position, zset_members with a score, ...);
