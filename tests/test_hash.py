@@ -34,7 +34,7 @@ DEFAULT_SEEDS = [(1, 2, True), (2, 2, True), (3, 2, False), (4, 3, True),
 DEFAULT_COMMANDS = 2500
 FAR = b"4102444800000"
 
-KEYS = [b"h", b"h2", b"\x00h\r\n", b"str", b"missing"]
+KEYS = [b"h", b"h2", b"\x00h\r\n", b"str", b"set", b"missing"]
 FIELDS = [b"f", b"g", b"a", b"b", b"c", b"", b"\x00", b"\r\n", b"f\x00g",
           b"n", b"fl", b"1", b"-1", b"123", b"x" * 16, b"y" * 17, b"z" * 64,
           b"w" * 65, b"\xff\xfe"] + [b"k%d" % i for i in range(12)]
@@ -176,6 +176,8 @@ class Generator:
             return [b"PEXPIRETIME", k]
         if r < 0.98:
             return [b"GET", k]
+        if r < 0.99:
+            return [b"SADD", k, b"1"]
         return [b"EXISTS", k]
 
 
@@ -304,6 +306,7 @@ def run_seed(akv, ref, seed, proto, small, count):
         pair.run([b"FLUSHALL"])
         set_thresholds(pair, small)
         pair.run([b"SET", b"str", b"a string"])
+        pair.run([b"SADD", b"set", b"1", b"2", b"3"])
         for i in range(count):
             args = gen.next()
             try:
@@ -339,7 +342,7 @@ def test_random_streams(akv, ref):
 
 
 def fixed_corpus():
-    c = [[b"FLUSHALL"], [b"SET", b"str", b"x"]]
+    c = [[b"FLUSHALL"], [b"SET", b"str", b"x"], [b"SADD", b"set", b"1"]]
     # Arity, odd pairs, wrong types.
     c += [[b"HSET"], [b"HSET", b"h"], [b"HSET", b"h", b"f"],
           [b"HSET", b"h", b"f", b"v", b"g"], [b"HMSET", b"h", b"f"],
@@ -364,6 +367,7 @@ def fixed_corpus():
                 [b"HSCAN", b"str", b"0"], [b"HSCAN", b"str", b"x"],
                 [b"HSCAN", b"str", b"0", b"COUNT", b"0"]):
         c.append(cmd)
+        c.append([cmd[0], b"set"] + cmd[2:])
     c += [[b"HSET", b"h", b"f", b"v"], [b"GET", b"h"], [b"INCR", b"h"],
           [b"APPEND", b"h", b"x"], [b"STRLEN", b"h"], [b"MGET", b"h"],
           [b"TYPE", b"h"], [b"OBJECT", b"ENCODING", b"h"]]
@@ -540,6 +544,100 @@ def test_config_get_pattern(akv, ref):
         check_eq(multiset(ra, True), multiset(rr, True), "CONFIG GET")
     finally:
         pair.close()
+
+
+def test_config_file_and_rewrite():
+    """The ziplist names load from a file; CONFIG REWRITE writes the
+    listpack name on the first line of either name and drops the later
+    ones, as Redis 7.0."""
+    if akvtest.against_redis():
+        raise akvtest.SkipTest("arenakv's config file")
+    import shutil
+    import tempfile
+    import test_operator
+    d = tempfile.mkdtemp(prefix="akvhash-")
+    conf = os.path.join(d, "arenakv.conf")
+    with open(conf, "w") as f:
+        f.write("hash-max-ziplist-entries 100\n# keep\n"
+                "hash-max-ziplist-value 10\nhash-max-listpack-value 20\n")
+    srv = test_operator.ConfServer(conf)
+    srv.start()
+    try:
+        with srv.connect() as c:
+            check_eq(c.command(b"CONFIG", b"GET", b"hash-max-listpack-value"),
+                     b"*2\r\n$23\r\nhash-max-listpack-value\r\n$2\r\n20\r\n",
+                     "the last line wins")
+            check_eq(c.command(b"CONFIG", b"GET", b"hash-max-ziplist-entries"),
+                     b"*2\r\n$24\r\nhash-max-ziplist-entries\r\n$3\r\n"
+                     b"100\r\n", "alias")
+            c.command(b"CONFIG", b"SET", b"hash-max-listpack-entries", b"200")
+            check_eq(c.command(b"CONFIG", b"REWRITE"), b"+OK\r\n", "REWRITE")
+        with open(conf) as f:
+            lines = f.read().splitlines()
+        check_eq(lines[:3], ["hash-max-listpack-entries 200", "# keep",
+                             "hash-max-listpack-value 20"], "rewritten")
+        check(not any("ziplist" in x for x in lines), lines)
+    finally:
+        srv.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def hash_dump(conn, keys):
+    """Type, encoding, content (as a sorted multiset) and expiry of keys."""
+    out = {}
+    for k in keys:
+        out[k] = (conn.command(b"TYPE", k),
+                  conn.command(b"OBJECT", b"ENCODING", k),
+                  multiset(conn.command(b"HGETALL", k), True)
+                  if conn.command(b"TYPE", k) == b"+hash\r\n" else None,
+                  conn.command(b"PEXPIRETIME", k))
+    return out
+
+
+def test_hashes_survive_aof_reboot(akv):
+    if akvtest.against_redis():
+        raise akvtest.SkipTest("arenakv's AOF only")
+    import test_aof
+    srv = test_aof.AofServer()
+    srv.start()
+    large = has_large(srv)
+    keys = [b"p%d" % i for i in range(8)] + [b"big", b"fl", b"ttl"]
+    try:
+        gen, krng = Generator(77, packed_only=not large), random.Random(7)
+        with akvtest.RespConn(srv.port) as c:
+            for _ in range(1500):
+                args = gen.next()
+                if args[0].upper().startswith(b"H"):
+                    args[1] = krng.choice(keys)
+                    c.command(*args)
+            for i in range(600 if large else 100):
+                c.command(b"HSET", b"big", b"f%d" % i, b"v%d" % i)
+            c.command(b"HDEL", b"big", b"f7", b"f8")
+            c.command(b"HINCRBYFLOAT", b"fl", b"x", b"1.25")
+            c.command(b"HINCRBYFLOAT", b"fl", b"x", b"0.1")
+            c.command(b"HINCRBY", b"fl", b"n", b"-7")
+            c.command(b"HSETNX", b"fl", b"nx", b"1")
+            c.command(b"HSETNX", b"fl", b"nx", b"2")
+            c.command(b"HSET", b"ttl", b"a", b"1")
+            c.command(b"PEXPIREAT", b"ttl", FAR)
+            c.command(b"HINCRBY", b"ttl", b"a", b"1")
+            before = hash_dump(c, keys)
+        if large:
+            check_eq(before[b"big"][1], b"$9\r\nhashtable\r\n", "encoding")
+        test_aof.wait_drained(srv.port)
+        with open(srv.incr_file, "rb") as f:
+            aof = f.read().upper()
+        check(b"HINCRBYFLOAT" not in aof and b"HINCRBY\r\n" not in aof and
+              b"HSETNX" not in aof, "increments and HSETNX logged as HSET")
+        check(b"$2\r\nFL\r\n$1\r\nX\r\n$4\r\n1.35\r\n" in aof,
+              "HINCRBYFLOAT logged as HSET of the result")
+        srv.crash(reboot=True)
+        srv.restart()
+        with akvtest.RespConn(srv.port) as c:
+            check_eq(hash_dump(c, keys), before, "hashes after reboot")
+    finally:
+        srv.stop()
+        srv.remove_data()
 
 
 if __name__ == "__main__":
