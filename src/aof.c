@@ -178,16 +178,28 @@ struct loader {
     char *base;
     size_t size;
     uint64_t done_before; /* bytes of the files loaded before this one */
+    uint64_t unknown;     /* commands of this file no table entry names */
 };
 
+#define UNKNOWN_REPLY "-ERR unknown command"
+
+/* Replies are not read (an effect that meets a key changed later in a
+ * rewrite's window fails harmlessly), except to count the commands this
+ * build does not know: their effects are missing, which is said once
+ * per file (arenakv-check-aof lists them with their offsets). */
 static void run_loaded(struct loader *ld, struct akv_parser *p)
 {
     struct akv_client *c = &ld->c;
+    size_t at = c->reply.len;
 
     c->argc = p->argc;
     c->argv = p->argv;
     c->argl = p->argl;
     akv_dispatch(c);
+    if (c->reply.len - at >= sizeof(UNKNOWN_REPLY) - 1 &&
+        memcmp(c->reply.buf + at, UNKNOWN_REPLY,
+               sizeof(UNKNOWN_REPLY) - 1) == 0)
+        ld->unknown++;
     if (c->reply.len > 1 << 20)
         c->reply.len = 0;
     atomic_fetch_add(&c->ctx.a->hdr->h_load_keys, 1);
@@ -282,9 +294,14 @@ static int load_incr(struct akv_aof *aof, struct loader *ld, const char *path,
         close(fd);
         return -errno;
     }
+    ld->unknown = 0;
     good = replay_range(ld, 0, ld->size, &in_multi, &multi_at, &status, why,
                         whylen);
     munmap(ld->base, ld->size);
+    if (ld->unknown)
+        akv_log(AKV_LOG_WARNING, "%llu commands of the AOF file %s are "
+                "unknown to this arenakv and were not applied (see "
+                "arenakv-check-aof)", (unsigned long long)ld->unknown, path);
     if (status == 0 && good < ld->size && !last) {
         snprintf(why, whylen, "Bad file format: %s ends in the middle of a "
                  "command at offset %zu", path, good);

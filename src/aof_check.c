@@ -15,7 +15,8 @@
  * MULTI inside one, or an EXEC outside one, is corruption.
  *
  * Bulk contents are never examined except the first bulk of a command
- * when it is short enough to be MULTI or EXEC, so the scanner skips them
+ * when it is short enough to be a command's name (MULTI and EXEC are
+ * checked here, the rest by the caller's on_command), so the scanner skips them
  * by moving its read offset: a 512 MB value costs no memory and no read.
  * Everything else goes through one buffer of fixed size.
  *
@@ -72,8 +73,12 @@ struct scan {
     uint64_t bulk_left;  /* content bytes not yet consumed */
     uint64_t name_off;   /* offset of the name's contents */
     bool capture;        /* the name is short: keep its bytes */
-    char name[8];
+    char name[AKV_AOF_NAME_MAX];
     size_t name_len;
+    bool have_name;      /* name[] holds the whole name */
+    uint64_t cmd_off;    /* offset of the command's '*' */
+    uint64_t argc;
+    const struct akv_aof_check_opts *opts;
     bool is_multi, is_exec;
     uint64_t line_start; /* annotation: offset of its '#' */
     bool in_multi;
@@ -134,6 +139,10 @@ static void commit(struct scan *s, uint64_t end, uint64_t ncmds)
 /* The LF that ends a command's last bulk is at end - 1. */
 static void command_done(struct scan *s, uint64_t end)
 {
+    if (s->opts && s->opts->on_command)
+        s->opts->on_command(s->opts->cb_ctx, s->cmd_off,
+                            s->have_name ? s->name : NULL, s->name_len,
+                            s->argc);
     if (s->is_multi) {
         s->in_multi = true;
         s->pending = 1;
@@ -154,6 +163,7 @@ static int name_done(struct scan *s)
 {
     bool known = s->capture;
 
+    s->have_name = known;
     s->is_multi = known && akv_strcaseeq(s->name, s->name_len, "multi");
     s->is_exec = known && akv_strcaseeq(s->name, s->name_len, "exec");
     if (s->is_multi && s->in_multi)
@@ -186,7 +196,8 @@ static void bulk_start(struct scan *s)
     s->bulk_left = s->num;
     s->name_off = s->off + 1;
     s->capture = s->first_arg && s->num <= sizeof(s->name);
-    s->name_len = 0;
+    if (s->first_arg)
+        s->name_len = 0;
     s->state = s->num ? S_BULK : S_BULK_CR;
 }
 
@@ -195,6 +206,7 @@ static int at_start(struct scan *s, unsigned char c)
     s->num = 0;
     s->ndigits = 0;
     if (c == '*') {
+        s->cmd_off = s->off;
         s->state = S_ARGC;
         return 0;
     }
@@ -239,7 +251,7 @@ static int scan_byte(struct scan *s, unsigned char c)
         if (c != '\n')
             return bad_byte(s, "Expected \\n after \\r, got %s", c);
         s->rep->line++;
-        s->args_left = s->num;
+        s->args_left = s->argc = s->num;
         s->first_arg = true;
         s->state = S_DOLLAR;
         return 0;
@@ -374,6 +386,7 @@ int akv_aof_check_fd(int fd, uint64_t size,
     rep->line = 1;
     memset(&s, 0, sizeof(s));
     s.rep = rep;
+    s.opts = opts;
     s.max_bulk = opts && opts->max_bulk ? opts->max_bulk : AKV_AOF_MAX_BULK;
     s.state = S_START;
     buf = malloc(bufsize);

@@ -19,6 +19,7 @@
 #define AKV_AOF_MAX_BULK (512ULL * 1024 * 1024) /* default longest bulk */
 #define AKV_AOF_ANNOTATION_MAX 1023 /* bytes, '\n' included, as Redis */
 #define AKV_AOF_MANIFEST_LINE_MAX 1024 /* bytes, '\n' included, as Redis */
+#define AKV_AOF_NAME_MAX 32 /* longer first bulks are no command name */
 
 enum akv_aof_status {
     AKV_AOF_VALID = 0,     /* every byte belongs to a complete command */
@@ -55,6 +56,12 @@ struct akv_aof_report {
 struct akv_aof_check_opts {
     size_t bufsize;    /* bytes read at a time (AKV_AOF_CHECK_BUFSIZE) */
     uint64_t max_bulk; /* a longer bulk is corruption (AKV_AOF_MAX_BULK) */
+    /* Called after each whole command, in file order, with the offset of
+     * its '*', its name (NULL when longer than AKV_AOF_NAME_MAX) and its
+     * argument count, the name included.  MULTI and EXEC too. */
+    void (*on_command)(void *ctx, uint64_t offset, const char *name,
+                       size_t len, uint64_t argc);
+    void *cb_ctx;
 };
 
 /* Scan bytes [0, size) of the file open on fd with pread(2), which

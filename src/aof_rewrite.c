@@ -20,8 +20,12 @@
  * every record from P0 on.  Records in [P0, m_s) are applied a second time
  * on top of state that already includes them; every record is an absolute
  * effect on one key (SET, DEL, PEXPIREAT, PERSIST, SETRANGE at a fixed
- * offset) replayed in the same order, so each key ends as its last record
- * says -- and the barrier keeps db-wide effects out of the window.
+ * offset) or on elements of one container (HSET, HDEL, SADD, SREM: the
+ * handlers log results, never increments or pops) replayed in the same
+ * order, so each key and element ends as its last record says -- and the
+ * barrier keeps db-wide effects out of the window.  A record that meets
+ * the key as another type (it changed type later in the window) fails
+ * with WRONGTYPE, harmlessly: a later record sets the key.
  */
 #include "build-config.h"
 

@@ -11,6 +11,11 @@
  * when the problem is corruption rather than a torn tail; a truncation is
  * refused if the file changed during the check; SQLite base files are
  * skipped, as are RDB files, which this tool cannot check.
+ *
+ * Beyond redis-check-aof: a command arenakv does not know, or with a
+ * number of arguments its table refuses, is reported with its offset as
+ * a warning (the replay cannot apply it); the verdict is the file's
+ * structure alone.
  */
 #include "build-config.h"
 
@@ -23,6 +28,11 @@
 #include <sys/stat.h>
 
 #include "aof_check.h"
+#include "server.h"
+#include "util.h"
+
+/* Warnings printed per file; the rest are counted. */
+#define MAX_WARNINGS 20
 
 enum verdict {
     V_VALID,
@@ -83,13 +93,64 @@ static enum verdict fix_one(const char *name, const char *path,
     return V_FIXED;
 }
 
+struct names {
+    uint64_t warnings;
+};
+
+static void print_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch > ' ' && ch < 0x7f && ch != '\\' && ch != '\'')
+            putchar(ch);
+        else
+            printf("\\x%02x", ch);
+    }
+}
+
+/* The scanner's on_command: warn about what the replay would refuse. */
+static void check_name(void *ctx, uint64_t off, const char *name, size_t len,
+                       uint64_t argc)
+{
+    struct names *nm = ctx;
+    const struct akv_command *cmd = NULL;
+    bool arity_ok;
+
+    if (name && (akv_strcaseeq(name, len, "multi") ||
+                 akv_strcaseeq(name, len, "exec")))
+        return;
+    if (name)
+        cmd = akv_lookup_command(name, len);
+    arity_ok = cmd && (cmd->arity > 0 ? argc == (uint64_t)cmd->arity
+                                      : argc >= (uint64_t)-cmd->arity);
+    if (arity_ok)
+        return;
+    if (++nm->warnings > MAX_WARNINGS)
+        return;
+    printf("0x%16llx: Warning: ", ull(off));
+    if (!name) {
+        printf("a command name longer than %d bytes", AKV_AOF_NAME_MAX);
+    } else {
+        printf("%s '", cmd ? "wrong number of arguments for" :
+                             "unknown command");
+        print_name(name, len);
+        printf("'");
+        if (cmd)
+            printf(" (%llu)", ull(argc));
+    }
+    printf(": arenakv cannot replay it\n");
+}
+
 /* Checks one AOF file (name as shown, path as opened); last: it is the
  * file that --fix may truncate. */
 static enum verdict check_one(const char *name, const char *path, bool last,
                               bool fix)
 {
     struct akv_aof_report rep;
-    int ret = akv_aof_check_path(path, NULL, &rep);
+    struct names nm = {0};
+    struct akv_aof_check_opts opts = {.on_command = check_name,
+                                      .cb_ctx = &nm};
+    int ret = akv_aof_check_path(path, &opts, &rep);
 
     if (ret < 0) {
         printf("Cannot open file %s: %s, aborting...\n", path,
@@ -98,6 +159,12 @@ static enum verdict check_one(const char *name, const char *path, bool last,
     }
     if (rep.size == 0)
         return V_EMPTY;
+    if (nm.warnings > MAX_WARNINGS)
+        printf("... and %llu more commands arenakv cannot replay\n",
+               ull(nm.warnings - MAX_WARNINGS));
+    if (nm.warnings)
+        printf("Warnings: %llu commands arenakv cannot replay in %s\n",
+               ull(nm.warnings), name);
     if (rep.status != AKV_AOF_VALID)
         printf("0x%16llx: %s\n", ull(rep.bad_offset), rep.reason);
     printf("AOF analyzed: filename=%s, size=%llu, ok_up_to=%llu, "
