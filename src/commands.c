@@ -35,7 +35,7 @@
 #define X AKV_CMD_ALLSTRIPES
 
 #define SUB(parent, n, p, ar, fl, f, l, st, sum)                           \
-    {n, p, ar, fl, f, l, st, parent, sum, NULL, parent "|" n}
+    {n, p, ar, fl, f, l, st, parent, sum, NULL, parent "|" n, 0}
 
 static const struct akv_command object_subs[] = {
     SUB("object", "encoding", akv_object_encoding_command, 3, R, 2, 2, 1,
@@ -86,9 +86,12 @@ static const struct akv_command config_subs[] = {
 };
 
 #define CMD(n, p, ar, fl, f, l, st, g, sum)                                \
-    {n, p, ar, fl, f, l, st, g, sum, NULL, NULL}
+    {n, p, ar, fl, f, l, st, g, sum, NULL, NULL, 0}
+/* Keys counted by argv[nk]: they follow it (SINTERCARD, ZUNIONSTORE). */
+#define CMDN(n, p, ar, fl, nk, g, sum)                                     \
+    {n, p, ar, fl, 0, 0, 0, g, sum, NULL, NULL, nk}
 #define CMDS(n, ar, fl, subs, g, sum)                                      \
-    {n, NULL, ar, fl, 0, 0, 0, g, sum, subs, NULL}
+    {n, NULL, ar, fl, 0, 0, 0, g, sum, subs, NULL, 0}
 
 const struct akv_command akv_commands[] = {
     /* strings */
@@ -154,6 +157,82 @@ const struct akv_command akv_commands[] = {
     CMD("bitfield_ro", akv_bitfield_ro_command, -2, R | F, 1, 1, 1, "bitmap",
         "Performs arbitrary read-only bitfield integer operations on "
         "strings."),
+    /* hashes */
+    CMD("hset", akv_hset_command, -4, W | M | F, 1, 1, 1, "hash",
+        "Creates or modifies the value of a field in a hash."),
+    CMD("hsetnx", akv_hsetnx_command, 4, W | M | F, 1, 1, 1, "hash",
+        "Sets the value of a field in a hash only when the field doesn't "
+        "exist."),
+    CMD("hmset", akv_hmset_command, -4, W | M | F, 1, 1, 1, "hash",
+        "Sets the values of multiple fields."),
+    CMD("hget", akv_hget_command, 3, R | F, 1, 1, 1, "hash",
+        "Returns the value of a field in a hash."),
+    CMD("hmget", akv_hmget_command, -3, R | F, 1, 1, 1, "hash",
+        "Returns the values of all fields in a hash."),
+    CMD("hdel", akv_hdel_command, -3, W | F, 1, 1, 1, "hash",
+        "Deletes one or more fields and their values from a hash. Deletes "
+        "the hash if no fields remain."),
+    CMD("hlen", akv_hlen_command, 2, R | F, 1, 1, 1, "hash",
+        "Returns the number of fields in a hash."),
+    CMD("hstrlen", akv_hstrlen_command, 3, R | F, 1, 1, 1, "hash",
+        "Returns the length of the value of a field."),
+    CMD("hexists", akv_hexists_command, 3, R | F, 1, 1, 1, "hash",
+        "Determines whether a field exists in a hash."),
+    CMD("hkeys", akv_hkeys_command, 2, R, 1, 1, 1, "hash",
+        "Returns all fields in a hash."),
+    CMD("hvals", akv_hvals_command, 2, R, 1, 1, 1, "hash",
+        "Returns all values in a hash."),
+    CMD("hgetall", akv_hgetall_command, 2, R, 1, 1, 1, "hash",
+        "Returns all fields and values in a hash."),
+    CMD("hincrby", akv_hincrby_command, 4, W | M | F, 1, 1, 1, "hash",
+        "Increments the integer value of a field in a hash by a number. "
+        "Uses 0 as initial value if the field doesn't exist."),
+    CMD("hincrbyfloat", akv_hincrbyfloat_command, 4, W | M | F, 1, 1, 1,
+        "hash", "Increments the floating point value of a field by a "
+        "number. Uses 0 as initial value if the field doesn't exist."),
+    CMD("hrandfield", akv_hrandfield_command, -2, R, 1, 1, 1, "hash",
+        "Returns one or more random fields from a hash."),
+    CMD("hscan", akv_hscan_command, -3, R, 1, 1, 1, "hash",
+        "Iterates over fields and values of a hash."),
+    /* sets */
+    CMD("sadd", akv_sadd_command, -3, W | M | F, 1, 1, 1, "set",
+        "Adds one or more members to a set. Creates the key if it doesn't "
+        "exist."),
+    CMD("srem", akv_srem_command, -3, W | F, 1, 1, 1, "set",
+        "Removes one or more members from a set. Deletes the set if the "
+        "last member was removed."),
+    CMD("scard", akv_scard_command, 2, R | F, 1, 1, 1, "set",
+        "Returns the number of members in a set."),
+    CMD("sismember", akv_sismember_command, 3, R | F, 1, 1, 1, "set",
+        "Determines whether a member belongs to a set."),
+    CMD("smismember", akv_smismember_command, -3, R | F, 1, 1, 1, "set",
+        "Determines whether multiple members belong to a set."),
+    CMD("smembers", akv_smembers_command, 2, R, 1, 1, 1, "set",
+        "Returns all members of a set."),
+    CMD("srandmember", akv_srandmember_command, -2, R, 1, 1, 1, "set",
+        "Get one or multiple random members from a set"),
+    CMD("spop", akv_spop_command, -2, W | F, 1, 1, 1, "set",
+        "Returns one or more random members from a set after removing "
+        "them. Deletes the set if the last member was popped."),
+    CMD("smove", akv_smove_command, 4, W | F, 1, 2, 1, "set",
+        "Moves a member from one set to another."),
+    CMD("sinter", akv_sinter_command, -2, R, 1, -1, 1, "set",
+        "Returns the intersect of multiple sets."),
+    CMDN("sintercard", akv_sintercard_command, -3, R, 1, "set",
+         "Returns the number of members of the intersect of multiple "
+         "sets."),
+    CMD("sinterstore", akv_sinterstore_command, -3, W | M, 1, -1, 1, "set",
+        "Stores the intersect of multiple sets in a key."),
+    CMD("sunion", akv_sunion_command, -2, R, 1, -1, 1, "set",
+        "Returns the union of multiple sets."),
+    CMD("sunionstore", akv_sunionstore_command, -3, W | M, 1, -1, 1, "set",
+        "Stores the union of multiple sets in a key."),
+    CMD("sdiff", akv_sdiff_command, -2, R, 1, -1, 1, "set",
+        "Returns the difference of multiple sets."),
+    CMD("sdiffstore", akv_sdiffstore_command, -3, W | M, 1, -1, 1, "set",
+        "Stores the difference of multiple sets in a key."),
+    CMD("sscan", akv_sscan_command, -3, R, 1, 1, 1, "set",
+        "Iterates over members of a set."),
     /* keyspace */
     CMD("del", akv_del_command, -2, W, 1, -1, 1, "generic",
         "Deletes one or more keys."),
@@ -696,20 +775,40 @@ static bool key_hashes_fit(struct akv_client *c)
     return true;
 }
 
+/* The keys of a command whose argv[nk] counts them: argv[nk + 1] to
+ * argv[nk + count].  False for a count that is not a positive integer or
+ * exceeds the arguments (the handler replies Redis's error for it). */
+static bool counted_keys(const struct akv_client *c, int nk, int *first,
+                         int *last, int *step)
+{
+    long long n;
+
+    if (nk >= c->argc || !akv_str2ll(c->argv[nk], c->argl[nk], &n) ||
+        n < 1 || n > c->argc - nk - 1)
+        return false;
+    *first = nk + 1;
+    *last = nk + (int)n;
+    *step = 1;
+    return true;
+}
+
 /* Begin the command's op: lock the stripes of every key the table names
  * (or all of them), hashing each key once for the handler's lookups.
  * Returns false when the reply is already an error. */
 static bool begin_op(struct akv_client *c, const struct akv_command *cmd)
 {
     struct akv_op *op = &c->op;
+    int first = cmd->first_key, last = cmd->last_key, step = cmd->key_step;
 
     c->key_first = 0;
+    if (cmd->key_count_arg && !counted_keys(c, cmd->key_count_arg, &first,
+                                            &last, &step))
+        return true; /* a bad count: the handler replies its error */
     if (cmd->flags & AKV_CMD_ALLSTRIPES) {
         akv_op_init(op, &c->ctx);
         akv_op_want_all(op);
-    } else if (cmd->first_key) {
-        int last = cmd->last_key < 0 ? c->argc + cmd->last_key
-                                     : cmd->last_key;
+    } else if (first) {
+        last = last < 0 ? c->argc + last : last;
         if (last >= c->argc)
             last = c->argc - 1;
         if (!key_hashes_fit(c)) {
@@ -717,10 +816,10 @@ static bool begin_op(struct akv_client *c, const struct akv_command *cmd)
             return false;
         }
         akv_op_init(op, &c->ctx);
-        c->key_first = cmd->first_key;
+        c->key_first = first;
         c->key_last = last;
-        c->key_step = cmd->key_step;
-        for (int i = cmd->first_key; i <= last; i += cmd->key_step) {
+        c->key_step = step;
+        for (int i = first; i <= last; i += step) {
             struct akv_key k = {c->argv[i], c->argl[i], 0, c->db};
             k.hash = c->key_hash[i] =
                 akv_key_hash(c->ctx.a, c->argv[i], c->argl[i]);

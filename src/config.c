@@ -112,6 +112,7 @@ enum opt_type {
 #define OPT_IMMUTABLE 0x1u /* CONFIG SET refuses it */
 #define OPT_MULTI_ARG 0x2u /* several words, stored joined by spaces */
 #define OPT_PROTECTED 0x4u /* CONFIG SET only if enable-protected-configs */
+#define OPT_ALIAS 0x8u     /* another name of the option with the same field */
 
 struct option {
     const char *name;
@@ -223,6 +224,21 @@ static const struct option options[] = {
     ENUM("enable-protected-configs", IMM, enable_protected_configs,
          enable_names, AKV_ENABLE_NO),
     BOOL("arena-shared-group", IMM, arena_shared_group, 0),
+    /* Hash encodings; the ziplist names are Redis 7.0's aliases (same
+     * field, rewritten under the listpack name).  Redis's built-in
+     * defaults, not its redis.conf's. */
+    INT("hash-max-listpack-entries", 0, hash_max_listpack_entries, 0,
+        INT64_MAX, 512),
+    MEM("hash-max-listpack-value", 0, hash_max_listpack_value, 0, INT64_MAX,
+        64),
+    {.name = "hash-max-ziplist-entries", .type = OPT_INT, .flags = OPT_ALIAS,
+     .off = FIELD(hash_max_listpack_entries), .min = 0, .max = INT64_MAX,
+     .def = 512},
+    {.name = "hash-max-ziplist-value", .type = OPT_MEMORY, .flags = OPT_ALIAS,
+     .off = FIELD(hash_max_listpack_value), .min = 0, .max = INT64_MAX,
+     .def = 64},
+    INT("set-max-intset-entries", 0, set_max_intset_entries, 0, INT64_MAX,
+        512),
 };
 
 /*
@@ -251,7 +267,7 @@ static const char *const ignored_directives[] = {
     "replica-*", "slave-*", "repl-*", "min-replicas-*", "min-slaves-*",
     "masterauth", "masteruser", "propagation-error-behavior",
     /* encodings, memory and CPU tuning */
-    "lazyfree-*", "list-*", "hash-*", "set-*", "zset-*", "stream-node-*",
+    "lazyfree-*", "list-*", "set-*", "zset-*", "stream-node-*",
     "hll-sparse-max-bytes", "activerehashing", "activedefrag",
     "active-defrag-*", "active-expire-effort", "dynamic-hz",
     "maxmemory-eviction-tenacity", "tracking-table-max-keys",
@@ -609,6 +625,17 @@ int akv_config_find(const char *name)
         if (strcasecmp(options[i].name, name) == 0)
             return (int)i;
     return -1;
+}
+
+int akv_config_primary(int i)
+{
+    if (i < 0 || (size_t)i >= NELEM(options) ||
+        !(options[i].flags & OPT_ALIAS))
+        return i;
+    for (size_t j = 0; j < NELEM(options); j++)
+        if (!(options[j].flags & OPT_ALIAS) && options[j].off == options[i].off)
+            return (int)j;
+    return i;
 }
 
 int akv_config_is_immutable(size_t i)

@@ -105,6 +105,10 @@ struct akv_config {
     int64_t enable_protected_configs; /* enum akv_enable: CONFIG SET of
                                        * dir, dbfilename */
     int64_t arena_shared_group;       /* files 0660, group may write */
+    /* Hashes stay packed while both hold (t_hash.c). */
+    int64_t hash_max_listpack_entries;
+    int64_t hash_max_listpack_value;  /* bytes of a field or a value */
+    int64_t set_max_intset_entries;   /* sets: intset up to this many */
     /* Not an option: the absolute path of the file the supervisor was
      * started with ("" if none), for INFO's config_file. */
     char config_file[AKV_CFG_PATH];
@@ -153,6 +157,8 @@ void akv_config_render(const struct akv_config *cfg, size_t i, char *buf,
 int akv_config_find(const char *name);
 /* Nonzero if option i cannot change at run time (CONFIG SET refuses it). */
 int akv_config_is_immutable(size_t i);
+/* The option an alias names (its own index for a primary name or -1). */
+int akv_config_primary(int i);
 /* Render option i's value as a config file line's arguments: strings
  * quoted (as Redis's CONFIG REWRITE does), words of bind and save as
  * they are, memory values with the largest exact unit (100mb). */

@@ -83,7 +83,7 @@ static int line_option(const char *line, size_t len)
     while (i < len && !isspace((unsigned char)line[i]) && n + 1 < sizeof(name))
         name[n++] = line[i++];
     name[n] = '\0';
-    return akv_config_find(name);
+    return akv_config_primary(akv_config_find(name));
 }
 
 static bool is_signature(const char *line, size_t len)
@@ -122,7 +122,8 @@ static int build(FILE *old, const struct akv_config *cfg, struct text *t)
     for (size_t i = 0; r == 0 && akv_config_name(i); i++) {
         if (i < sizeof(seen) && seen[i])
             continue;
-        if (akv_config_is_default(cfg, i))
+        if (akv_config_is_default(cfg, i) ||
+            akv_config_primary((int)i) != (int)i)
             continue;
         if (!has_tail) {
             has_tail = true;

@@ -64,6 +64,10 @@ struct akv_command {
     const char *summary; /* COMMAND DOCS summary */
     const struct akv_command *subcommands; /* NULL-name terminated */
     const char *fullname; /* "client|setname" for subcommands */
+    /* > 0: argv[key_count_arg] is the number of keys, which follow it
+     * (SINTERCARD numkeys key...); first/last/step are then 0, as in
+     * Redis's legacy key range of commands with movable keys. */
+    int key_count_arg;
 };
 
 extern const struct akv_command akv_commands[];
@@ -139,6 +143,19 @@ akv_command_proc akv_setbit_command, akv_getbit_command, akv_bitcount_command,
 akv_command_proc akv_lcs_command;
 /* t_bitfield.c */
 akv_command_proc akv_bitfield_command, akv_bitfield_ro_command;
+/* t_hash.c */
+akv_command_proc akv_hset_command, akv_hsetnx_command, akv_hmset_command,
+    akv_hget_command, akv_hmget_command, akv_hdel_command, akv_hlen_command,
+    akv_hstrlen_command, akv_hexists_command, akv_hkeys_command,
+    akv_hvals_command, akv_hgetall_command, akv_hincrby_command,
+    akv_hincrbyfloat_command, akv_hrandfield_command, akv_hscan_command;
+/* t_set.c */
+akv_command_proc akv_sadd_command, akv_srem_command, akv_scard_command,
+    akv_sismember_command, akv_smismember_command, akv_smembers_command,
+    akv_srandmember_command, akv_spop_command, akv_smove_command,
+    akv_sinter_command, akv_sintercard_command, akv_sinterstore_command,
+    akv_sunion_command, akv_sunionstore_command, akv_sdiff_command,
+    akv_sdiffstore_command, akv_sscan_command;
 /* t_keys.c */
 akv_command_proc akv_del_command, akv_exists_command, akv_type_command,
     akv_rename_command, akv_renamenx_command, akv_keys_command,
