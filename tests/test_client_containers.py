@@ -397,11 +397,17 @@ def test_small_thresholds(akv):
         r.hincrbyfloat("t:v", "g", "0.125")
         check_eq(r.object("encoding", "t:v"), "listpack", "HINCRBYFLOAT 5")
         r.hincrbyfloat("t:v", "g", "1000")
-        # Redis 7.0 checks the value length on HSET/HSETNX only: a longer
-        # HINCRBYFLOAT result stays in the listpack.
         check_eq(r.object("encoding", "t:v"), "listpack",
-                 "HINCRBYFLOAT result of 9 bytes")
+                 "HINCRBYFLOAT result of 8 bytes")
         check_eq(r.hget("t:v", "g"), "1000.125", "HINCRBYFLOAT value")
+        r.hincrbyfloat("t:v", "g", "9000")
+        check_eq(r.object("encoding", "t:v"), "hashtable",
+                 "HINCRBYFLOAT result of 9 bytes")
+        check_eq(r.hget("t:v", "g"), "10000.125", "HINCRBYFLOAT value")
+        r.hset("t:w", "f", "1")
+        r.hincrby("t:w", "f", 123456788)
+        check_eq(r.object("encoding", "t:w"), "hashtable",
+                 "HINCRBY result of 9 digits")
         r.sadd("t:s", 1, 2, 3, 4)
         check_eq(r.object("encoding", "t:s"), "intset", "4 ints")
         r.sadd("t:s", 5)
