@@ -1606,6 +1606,69 @@ def test_random_streams_resp3(akv, ref):
                                         DEFAULT_RESP3_SEEDS), 3)
 
 
+def typed_dump(conn, dbs):
+    """Every key of `dbs` with its type, value (sorted pairs / members for
+    hashes and sets) and PEXPIRETIME."""
+    out = {}
+    for db in dbs:
+        conn.command(b"SELECT", str(db).encode())
+        for k in parse_reply(conn.command(b"KEYS", b"*")).value:
+            k = k.value
+            t = conn.command(b"TYPE", k)
+            if t == b"+hash\r\n":
+                v = normalise_unordered(conn.command(b"HGETALL", k), True)
+            elif t == b"+set\r\n":
+                v = normalise_unordered(conn.command(b"SMEMBERS", k))
+            else:
+                v = conn.command(b"GET", k)
+            out[(db, k)] = (t, v, conn.command(b"PEXPIRETIME", k))
+    conn.command(b"SELECT", b"0")
+    return out
+
+
+def test_stream_survives_aof_reboot():
+    """The mixed streams of two seeds against an arenakv with appendonly
+    yes: after a crash of everything and the loss of the arena, the AOF
+    brings back the same keys, types, values and expiry times."""
+    if akvtest.against_redis():
+        raise akvtest.SkipTest("needs arenakv (an arena to lose)")
+    from test_aof import AofServer, wait_drained
+    srv = AofServer()
+    srv.start()
+    try:
+        for seed in (3, 4):
+            gen = Generator(seed, 2)
+            conn = RespConn(srv.port)
+            conn.command(b"FLUSHALL")
+            if seed % 2 == 0:
+                for c in gen.limits_commands():
+                    conn.command(*c)
+            for _ in range(1200):
+                args = gen.next()
+                conn.command(*args)
+                if args[0].upper() in (b"QUIT", b"HELLO"):
+                    conn.close()
+                    conn = RespConn(srv.port)
+                    gen.proto, gen.db = 2, 0
+            dbs = list(range(NUM_DBS)) + [15]
+            before = typed_dump(conn, dbs)
+            conn.close()
+            akvtest.check(len(before) > 10, "seed %d made %d keys"
+                          % (seed, len(before)))
+            wait_drained(srv.port)
+            srv.crash(reboot=True)
+            srv.restart()
+            conn = RespConn(srv.port)
+            after = typed_dump(conn, dbs)
+            conn.close()
+            for k in sorted(set(before) | set(after)):
+                akvtest.check_eq(after.get(k), before.get(k),
+                                 "seed %d: %r after the reboot" % (seed, k))
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
 def test_inline_stream(akv, ref):
     """A short random stream sent as inline commands (printable args)."""
     rng = random.Random(7)
