@@ -24,6 +24,8 @@
 #include <stdlib.h>
 
 #include "aof.h"
+#include "container.h"
+#include "log.h"
 #include "util.h"
 
 static void buf_put(struct akv_ctx *ctx, const void *p, size_t n)
@@ -195,13 +197,30 @@ static void encode_body(struct encoder *en)
 {
     struct akv_op *op = en->op;
 
-    for (int i = 0; i < op->nst; i++)
-        if (op->st[i].kind == AKV_CHUNK_OLD && !op->st[i].declared &&
-            !akv_op_replaces(op, op->st[i].e))
-            encode_del(en, op->st[i].e);
-    for (int i = 0; i < op->nst; i++)
-        if (op->st[i].kind == AKV_CHUNK_NEW && !op->st[i].declared)
-            encode_new(en, op->st[i].e);
+    /* Element rows never infer anything (their command declares the
+     * effect), nor do new key entries of containers; removed key entries
+     * of any type infer DEL (expiry, eviction, DEL, UNLINK). */
+    for (int i = 0; i < op->nst; i++) {
+        struct akv_entry *e = op->st[i].e;
+        if (e && op->st[i].kind == AKV_CHUNK_OLD && !op->st[i].declared &&
+            !akv_chunk_is_elem(e) && !akv_op_replaces(op, e))
+            encode_del(en, e);
+    }
+    for (int i = 0; i < op->nst; i++) {
+        struct akv_entry *e = op->st[i].e;
+        if (!e || op->st[i].kind != AKV_CHUNK_NEW || op->st[i].declared ||
+            akv_chunk_is_elem(e))
+            continue;
+        if (e->e_type != AKV_TYPE_STRING) {
+#ifdef AKV_DEBUG
+            akv_log(AKV_LOG_WARNING, "a new %s key entry staged without a "
+                    "declared effect", e->e_type == AKV_TYPE_HASH ? "hash"
+                                                                 : "set");
+#endif
+            continue;
+        }
+        encode_new(en, e);
+    }
     if (op->meta_e)
         encode_meta(en);
     encode_db_ops(en);

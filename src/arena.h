@@ -43,7 +43,7 @@
 #include "log.h"
 
 #define AKV_ARENA_MAGIC 0x31564b414e455241ULL /* "ARENAKV1" little endian */
-#define AKV_LAYOUT_VERSION 3u
+#define AKV_LAYOUT_VERSION 4u
 
 #define AKV_PAGE_SHIFT 16
 #define AKV_PAGE_SIZE (1u << AKV_PAGE_SHIFT)
@@ -92,6 +92,9 @@ enum akv_chunk_state {
     AKV_CHUNK_NEW = 3,   /* entry being inserted by the op in flight */
     AKV_CHUNK_OLD = 4,   /* entry being removed by the op in flight */
     AKV_CHUNK_TABLE = 5, /* a bucket array */
+    AKV_CHUNK_DYING = 6, /* a large container's key entry, unlinked from the
+                          * keyspace, whose elements are being freed in
+                          * steps (container.c) */
 };
 
 /* A key's type (e_type), as TYPE names it.  The values are stored in the
@@ -131,7 +134,10 @@ struct akv_entry {
     uint32_t e_hash;   /* hash of (db, key) */
     uint32_t e_klen;
     uint32_t e_vlen;
-    _Atomic int64_t e_expire; /* absolute Unix ms, 0 = no expiry */
+    union {
+        _Atomic int64_t e_expire; /* absolute Unix ms, 0 = no expiry */
+        uint64_t e_owner;         /* element chunks: the container's id */
+    };
     _Atomic uint32_t e_atime; /* access clock (see akv_clock()) */
     uint8_t e_state;
     uint8_t e_type;
@@ -214,12 +220,34 @@ struct akv_intent {
                            * 0: then c_commit of the slot decides */
 };
 
+/* A hash index over chunks chained through e_next (table.c): the
+ * stripe's key table is one, every large container's element index
+ * another. */
+struct akv_index {
+    uint32_t ix_table[2];    /* bucket array chunks; [1] only while
+                              * rehashing */
+    int64_t ix_rehashidx;    /* next bucket of [0] to move, -1 if none */
+    uint64_t ix_count;       /* chunks linked */
+};
+
 struct akv_stripe {
     pthread_mutex_t s_mutex;
     struct akv_intent s_intent;
-    uint32_t s_table[2];     /* table chunks; [1] only while rehashing */
-    int64_t s_rehashidx;     /* next bucket of [0] to move, -1 if none */
-    uint64_t s_count;        /* live entries, all dbs */
+    union {
+        struct akv_index s_ix; /* the key table, as an index */
+        struct {
+            uint32_t s_table[2];  /* table chunks; [1] only while rehashing */
+            int64_t s_rehashidx;  /* next bucket of [0] to move, -1 if none */
+            uint64_t s_count;     /* live entries, all dbs */
+        };
+    };
+    /* Large containers (container.c). */
+    uint64_t s_next_ct_id;   /* next container id; never reused */
+    uint32_t s_dying;        /* first DYING container key entry (ref),
+                              * chained through e_next */
+    uint32_t s_ndying;       /* DYING containers on that list */
+    uint64_t s_dying_bytes;  /* bytes of their elements, still to free */
+    uint64_t s_lazyfreed;    /* containers whose freeing finished */
     uint64_t s_used;         /* bytes of chunks handed out */
     uint64_t s_repairs;      /* times this stripe was repaired */
     uint32_t s_partial[AKV_NCLASSES]; /* page index + 1 with free chunks */

@@ -71,6 +71,34 @@ static inline size_t akv_elem_vlen(const struct akv_entry *el)
     return el->e_vlen;
 }
 
+/* The value of a large container's key entry.  ct_id is written once,
+ * when the container is created; everything else is derived state: set
+ * after commits (stripe.c) and rebuilt by repair from the element chunks.
+ * It sits at the first 8-byte boundary after the key bytes. */
+struct akv_cont {
+    uint64_t ct_id;          /* owner id of its elements (stripe-unique) */
+    struct akv_index ct_ix;  /* the elements; ix_count = how many */
+    uint64_t ct_bytes;       /* bytes of their chunks */
+    uint64_t ct_cursor;      /* DYING: next bucket the freeing visits */
+};
+
+static inline size_t akv_cont_pad(size_t klen)
+{
+    return (8 - (klen & 7)) & 7;
+}
+
+/* e_vlen of a large container's key entry with a klen-byte key. */
+static inline size_t akv_cont_vlen(size_t klen)
+{
+    return akv_cont_pad(klen) + sizeof(struct akv_cont);
+}
+
+static inline struct akv_cont *akv_cont_of(const struct akv_entry *ke)
+{
+    return (struct akv_cont *)(void *)((char *)ke->e_data + ke->e_klen +
+                                       akv_cont_pad(ke->e_klen));
+}
+
 /* Whether key entry ke holds a large (element-chunk) container. */
 static inline bool akv_is_large(const struct akv_entry *ke)
 {
@@ -119,6 +147,71 @@ uint64_t akv_cont_scan(struct akv_arena *a, const struct akv_entry *ke,
 /* A random element (each with about the same chance), NULL if empty. */
 struct akv_entry *akv_cont_random(struct akv_arena *a,
                                   const struct akv_entry *ke);
+
+/* ---- the keyspace side (stripe.c, keyspace.c, t_keys.c) */
+
+/* Free up to `budget` elements of the stripe's DYING containers (and the
+ * containers themselves once empty); true if some are left. */
+bool akv_cont_free_step_locked(struct akv_arena *a, int si, int budget);
+/* Elements freed per lock hold. */
+#define AKV_FREE_STEP 1024
+/* Free the DYING containers of the stripes in mask, one step per lock
+ * hold, trying each lock (never waiting): what is left is found by the
+ * supervisor's timer.  Call holding no stripe lock of those stripes. */
+void akv_cont_free_pending(struct akv_ctx *ctx, uint64_t mask);
+/* The supervisor's share: at most `steps` steps over all stripes. */
+void akv_cont_reap(struct akv_ctx *ctx, int steps);
+/* DYING containers, and bytes still to free, over all stripes (racy
+ * reads, for INFO and eviction). */
+uint64_t akv_cont_pending(struct akv_arena *a, uint64_t *bytes);
+/* Containers whose freeing finished, over all stripes. */
+uint64_t akv_cont_lazyfreed(struct akv_arena *a);
+
+/* Stage a copy of every element of large container src (committed state)
+ * into dst, a container created in this op (COPY, RENAME across
+ * stripes).  False on OOM (the caller discards). */
+bool akv_cont_copy(struct akv_op *op, struct akv_entry *dst,
+                   struct akv_entry *src);
+
+/* ---- for stripe.c: apply, repair, check (stripe lock held) */
+
+/* Element row applied at commit: OLD unlinked and freed, NEW linked. */
+void akv_cont_apply_old_elem_locked(struct akv_arena *a, int si,
+                                    struct akv_entry *ke,
+                                    struct akv_entry *el);
+void akv_cont_apply_new_elem_locked(struct akv_arena *a, int si,
+                                    struct akv_entry *ke,
+                                    struct akv_entry *el);
+/* A large container's key entry leaves the keyspace (already unlinked
+ * from the stripe's table and its counters): DYING, or freed at once
+ * when it holds no element. */
+void akv_cont_retire_locked(struct akv_arena *a, int si,
+                            struct akv_entry *ke);
+/* After the stripe's chunks were rolled forward or back (the key table
+ * relinked, every TABLE chunk but the key table's freed): rebuild each
+ * LIVE container's index, count and bytes from its LIVE elements; free
+ * orphan elements and DYING containers with their elements. */
+void akv_cont_repair_locked(struct akv_arena *a, int si);
+/* The containers' part of akv_stripe_check_locked: problems found;
+ * *ntables gets the number of bucket arrays the containers own. */
+int akv_cont_check_locked(struct akv_arena *a, int si,
+                          void (*problem)(void *ctx, const char *msg),
+                          void *pctx, uint64_t *ntables);
+
+/* Process-local map: container id -> its key entry and tallies. */
+struct akv_ctmap_ent {
+    uint64_t id;     /* 0: empty slot */
+    uint32_t ref;    /* key entry, 0 if none seen */
+    uint8_t dying;
+    uint64_t count, bytes;
+};
+struct akv_ctmap {
+    struct akv_ctmap_ent *v;
+    size_t cap, n;
+};
+struct akv_ctmap_ent *akv_ctmap_get(struct akv_ctmap *m, uint64_t id,
+                                    bool create);
+void akv_ctmap_free(struct akv_ctmap *m);
 
 /* ---- every encoding (for snapshots, COPY, DEBUG): the type's own file
  * implements these (t_hash.c, t_set.c).  A set passes v = NULL, vlen 0. */

@@ -25,6 +25,8 @@ const char *const akv_fault_points[] = {
     "applied",           /* all marks applied, intent still set */
     "rehash-step",       /* in the middle of moving a bucket */
     "table-swap",        /* rehash finished, tables being swapped */
+    "elem-applied-half", /* some element marks of a container applied */
+    "free-step",         /* in a step freeing a dying container */
     NULL,
 };
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "clients.h"
+#include "container.h"
 #include "fault.h"
 #include "lock.h"
 #include "evict.h"
@@ -66,6 +67,8 @@ static bool filter_may(const struct akv_op *op, uint32_t bit)
 
 static void filter_add(struct akv_op *op, const struct akv_staged *row)
 {
+    if (!row->e || akv_chunk_is_elem(row->e))
+        return; /* element rows have their own index (container.c) */
     if (row->kind == AKV_CHUNK_OLD)
         filter_set(op, filter_bit_entry(row->e));
     else
@@ -100,6 +103,8 @@ static void op_reset(struct akv_op *op)
     op->expired = 0;
     op->fx_len = 0;
     op->fx_n = 0;
+    akv_op_erix_reset(op);
+    op->dying = 0;
 }
 
 void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
@@ -115,6 +120,12 @@ void akv_op_free(struct akv_op *op)
     free(op->st);
     free(op->fx_buf);
     free(op->filter);
+    free(op->erix);
+    free(op->cd);
+    op->erix = NULL;
+    op->erix_cap = op->erix_n = 0;
+    op->cd = NULL;
+    op->cd_n = op->cd_cap = 0;
     op->st = NULL;
     op->fx_buf = NULL;
     op->filter = NULL;
@@ -158,8 +169,8 @@ int akv_op_lock(struct akv_op *op)
     return 0;
 }
 
-static void stage(struct akv_op *op, struct akv_entry *e, int si, int kind,
-                  bool expired)
+static int stage_row(struct akv_op *op, struct akv_entry *e,
+                     struct akv_entry *ke, int si, int kind, bool expired)
 {
     if (op->nst == op->cap) {
         int cap = op->cap ? op->cap * 2 : 64;
@@ -170,6 +181,7 @@ static void stage(struct akv_op *op, struct akv_entry *e, int si, int kind,
         op->cap = cap;
     }
     op->st[op->nst].e = e;
+    op->st[op->nst].ke = ke;
     op->st[op->nst].si = (uint8_t)si;
     op->st[op->nst].kind = (uint8_t)kind;
     op->st[op->nst].expired = expired;
@@ -179,6 +191,19 @@ static void stage(struct akv_op *op, struct akv_entry *e, int si, int kind,
         filter_add(op, &op->st[op->nst - 1]);
     else if (op->nst > AKV_OP_SCAN_ROWS)
         filter_start(op);
+    return op->nst - 1;
+}
+
+static void stage(struct akv_op *op, struct akv_entry *e, int si, int kind,
+                  bool expired)
+{
+    (void)stage_row(op, e, NULL, si, kind, expired);
+}
+
+int akv_op_stage_elem(struct akv_op *op, struct akv_entry *e,
+                      struct akv_entry *ke, int kind)
+{
+    return stage_row(op, e, ke, akv_entry_stripe(ke), kind, false);
 }
 
 static bool staged_old(const struct akv_op *op, const struct akv_entry *e)
@@ -199,6 +224,7 @@ static struct akv_entry *staged_new(const struct akv_op *op, uint8_t pdb,
     for (int i = op->nst; i-- > 0;) {
         struct akv_entry *e = op->st[i].e;
         if (op->st[i].kind == AKV_CHUNK_NEW && e->e_hash == h &&
+            !akv_chunk_is_elem(e) &&
             e->e_db == pdb && e->e_klen == klen &&
             memcmp(e->e_data, key, klen) == 0)
             return e;
@@ -281,14 +307,29 @@ struct akv_entry *akv_op_new_room(struct akv_op *op, const struct akv_key *k,
 void akv_op_del(struct akv_op *op, struct akv_entry *e)
 {
     if (e->e_state == AKV_CHUNK_ALLOC) {
-        /* Staged by this op: just drop it. */
+        /* Staged by this op: just drop it, with the elements staged for
+         * it if it is a container made by this op. */
+        bool moved = false;
+        if (akv_is_large(e))
+            for (int i = 0; i < op->nst; i++)
+                if (op->st[i].e && op->st[i].ke == e &&
+                    op->st[i].kind == AKV_CHUNK_NEW) {
+                    akv_chunk_free_locked(op->ctx->a, op->st[i].si,
+                                          op->st[i].e);
+                    op->st[i].e = NULL;
+                    op->st[i].kind = AKV_CHUNK_FREE;
+                }
         for (int i = 0; i < op->nst; i++) {
             if (op->st[i].e != e)
                 continue;
             akv_chunk_free_locked(op->ctx->a, op->st[i].si, e);
+            moved = op->st[op->nst - 1].e &&
+                    akv_chunk_is_elem(op->st[op->nst - 1].e);
             op->st[i] = op->st[--op->nst];
-            return;
+            break;
         }
+        if (moved)
+            akv_op_erix_rebuild(op);
         return;
     }
     if (!staged_old(op, e))
@@ -421,12 +462,13 @@ static void drop_writes(struct akv_op *op)
     int keep = 0;
 
     for (int i = 0; i < op->nst; i++) {
-        if (op->st[i].kind == AKV_CHUNK_NEW)
+        if (op->st[i].kind == AKV_CHUNK_NEW && op->st[i].e)
             akv_chunk_free_locked(op->ctx->a, op->st[i].si, op->st[i].e);
         else if (op->st[i].expired)
             op->st[keep++] = op->st[i];
     }
     op->nst = keep;
+    akv_op_erix_reset(op);
     op->meta_e = NULL;
     op->meta_what = 0;
     op->flush_pdb = AKV_FLUSH_NONE;
@@ -468,7 +510,7 @@ static int publish(struct akv_op *op)
 static bool has_own_writes(const struct akv_op *op)
 {
     for (int i = 0; i < op->nst; i++)
-        if (!op->st[i].expired)
+        if (!op->st[i].expired && op->st[i].e)
             return true;
     return op->meta_e || op->flush_pdb != AKV_FLUSH_NONE || op->swap ||
            op->fx_n;
@@ -477,6 +519,7 @@ static bool has_own_writes(const struct akv_op *op)
 static int op_end(struct akv_op *op, bool keep_writes)
 {
     uint64_t wait = op->ctx->aof_wait;
+    uint64_t dying;
     int r = 0;
 
     if (!keep_writes)
@@ -500,7 +543,12 @@ static int op_end(struct akv_op *op, bool keep_writes)
     if (op->expired)
         atomic_fetch_add(&op->ctx->a->hdr->h_stats.st_expired, op->expired);
     unlock_all(op);
+    dying = op->dying;
     op_reset(op);
+    /* Large containers this op removed: free their elements now, a step
+     * per lock hold, so other clients interleave. */
+    if (dying)
+        akv_cont_free_pending(op->ctx, dying);
     return keep_writes ? r : 0;
 }
 

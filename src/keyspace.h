@@ -41,7 +41,8 @@ struct akv_ctx {
 };
 
 struct akv_staged {
-    struct akv_entry *e;
+    struct akv_entry *e;      /* NULL: a row dropped in the op */
+    struct akv_entry *ke;     /* element rows: their container's key entry */
     uint8_t si;
     uint8_t kind; /* AKV_CHUNK_NEW or AKV_CHUNK_OLD */
     uint8_t expired; /* OLD because it expired (counted in stats) */
@@ -82,6 +83,18 @@ struct akv_op {
     char *fx_buf;
     size_t fx_len, fx_cap;
     int fx_n;
+    /* Element rows (container.c): an open-addressing index of row
+     * numbers + 1, by (container, field hash) for NEW rows and by address
+     * for OLD ones, so that a large HSET or SREM never rescans st[]. */
+    uint32_t *erix;
+    uint32_t erix_cap, erix_n;
+    /* Element count changes per container staged by this op. */
+    struct akv_cont_delta {
+        const struct akv_entry *ke;
+        int64_t delta;
+    } *cd;
+    int cd_n, cd_cap;
+    uint64_t dying;   /* stripes where the commit left DYING containers */
 };
 
 /* A key as commands name it.  `db` is the logical database (the physical
@@ -215,6 +228,13 @@ int akv_op_commit(struct akv_op *op);
 /* Drop staged new entries and unlock; lazily expired keys are still
  * deleted as akv_op_commit() says. */
 void akv_op_abort(struct akv_op *op);
+
+/* For container.c: stage element chunk e of container ke (NEW or OLD);
+ * returns its row.  And the element-row index's upkeep. */
+int akv_op_stage_elem(struct akv_op *op, struct akv_entry *e,
+                      struct akv_entry *ke, int kind);
+void akv_op_erix_rebuild(struct akv_op *op);
+void akv_op_erix_reset(struct akv_op *op);
 
 /* Stripe index of an entry's key. */
 static inline int akv_entry_stripe(const struct akv_entry *e)

@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "container.h"
 #include "fault.h"
 #include "keyspace.h"
 #include "lock.h"
@@ -54,6 +55,7 @@ struct repair_ctx {
     int si;
     bool committed;
     const struct akv_intent *in;
+    struct akv_ctmap live; /* ids of large containers that stay */
 };
 
 static bool flushed_by_intent(const struct repair_ctx *rc,
@@ -69,6 +71,42 @@ static bool repair_keep(struct akv_arena *a, struct akv_entry *e, void *ctx)
     struct repair_ctx *rc = ctx;
     struct akv_stripe *s = &a->stripes[rc->si];
 
+    if (akv_chunk_is_elem(e)) {
+        /* Elements follow the op; their owner decides the rest. */
+        switch (e->e_state) {
+        case AKV_CHUNK_LIVE:
+            return true;
+        case AKV_CHUNK_NEW:
+            if (!rc->committed)
+                return false;
+            e->e_state = AKV_CHUNK_LIVE;
+            return true;
+        case AKV_CHUNK_OLD:
+            if (rc->committed)
+                return false;
+            e->e_state = AKV_CHUNK_LIVE;
+            return true;
+        default:
+            return false;
+        }
+    }
+    if (e->e_state == AKV_CHUNK_DYING)
+        return true; /* freed with its elements by the container repair */
+    if (akv_is_large(e) && (e->e_state == AKV_CHUNK_LIVE ||
+                            e->e_state == AKV_CHUNK_OLD)) {
+        /* A container leaving the keyspace without a successor of the
+         * same id becomes DYING rather than orphaning its elements. */
+        bool gone = e->e_state == AKV_CHUNK_OLD ? rc->committed
+                                                : flushed_by_intent(rc, e);
+        if (e->e_state == AKV_CHUNK_OLD && !rc->committed)
+            gone = flushed_by_intent(rc, e);
+        if (gone) {
+            if (akv_ctmap_get(&rc->live, akv_cont_of(e)->ct_id, false))
+                return false;
+            e->e_state = AKV_CHUNK_DYING;
+            return true;
+        }
+    }
     switch (e->e_state) {
     case AKV_CHUNK_LIVE:
         return !flushed_by_intent(rc, e);
@@ -94,7 +132,7 @@ static void relink(struct akv_arena *a, struct akv_entry *e, void *ctx)
     int si = *(int *)ctx;
     struct akv_stripe *s = &a->stripes[si];
 
-    if (e->e_state != AKV_CHUNK_LIVE)
+    if (e->e_state != AKV_CHUNK_LIVE || akv_chunk_is_elem(e))
         return;
     akv_table_link_locked(a, si, e);
     s->s_keys[e->e_db]++;
@@ -142,19 +180,50 @@ static void clear_intent(struct akv_intent *in)
     atomic_store(&in->i_state, AKV_INTENT_NONE);
 }
 
+/* The ids of the large containers whose key entry stays after the roll
+ * forward or back (RENAME inside the stripe: the old key goes, the new
+ * one with the same id stays, and so do the elements). */
+static void survivors(struct akv_arena *a, struct akv_entry *e, void *ctx)
+{
+    struct repair_ctx *rc = ctx;
+    bool stays;
+
+    (void)a;
+    if (akv_chunk_is_elem(e) || !akv_is_large(e))
+        return;
+    switch (e->e_state) {
+    case AKV_CHUNK_LIVE:
+        stays = !flushed_by_intent(rc, e);
+        break;
+    case AKV_CHUNK_NEW:
+        stays = rc->committed;
+        break;
+    case AKV_CHUNK_OLD:
+        stays = !rc->committed && !flushed_by_intent(rc, e);
+        break;
+    default:
+        stays = false;
+    }
+    if (stays)
+        akv_ctmap_get(&rc->live, akv_cont_of(e)->ct_id, true);
+}
+
 void akv_stripe_repair_locked(struct akv_arena *a, int si)
 {
     struct akv_stripe *s = &a->stripes[si];
     struct akv_intent *in = &s->s_intent;
-    struct repair_ctx rc = {si, intent_committed(a, in), in};
+    struct repair_ctx rc = {si, intent_committed(a, in), in, {0}};
     bool prepared = atomic_load(&in->i_state) == AKV_INTENT_PREPARED;
 
     repair_meta(a, in, rc.committed);
+    akv_pages_visit_stripe_locked(a, si, survivors, &rc);
     akv_pages_rebuild_stripe_locked(a, si, repair_keep, &rc);
+    akv_ctmap_free(&rc.live);
     akv_table_reset_locked(a, si);
     memset(s->s_keys, 0, sizeof(s->s_keys));
     memset(s->s_expires, 0, sizeof(s->s_expires));
     akv_pages_visit_stripe_locked(a, si, relink, &si);
+    akv_cont_repair_locked(a, si);
     clear_intent(in);
     s->s_repairs++;
     atomic_fetch_add(&a->hdr->h_stats.st_repairs, 1);
@@ -241,7 +310,10 @@ static void prepare(struct akv_op *op, uint64_t touched, uint64_t seq,
     }
 }
 
-static void apply_old(struct akv_arena *a, int si, struct akv_entry *e)
+/* A key entry leaves the keyspace: a large container becomes DYING
+ * (its elements are freed in steps) unless `keep_elems` (a successor
+ * with its id takes them over). */
+static void unlink_key(struct akv_arena *a, int si, struct akv_entry *e)
 {
     struct akv_stripe *s = &a->stripes[si];
 
@@ -249,7 +321,52 @@ static void apply_old(struct akv_arena *a, int si, struct akv_entry *e)
     s->s_keys[e->e_db]--;
     if (atomic_load(&e->e_expire))
         s->s_expires[e->e_db]--;
+}
+
+static bool retire(struct akv_arena *a, int si, struct akv_entry *e)
+{
+    unlink_key(a, si, e);
+    if (akv_is_large(e)) {
+        akv_cont_retire_locked(a, si, e);
+        return e->e_state == AKV_CHUNK_DYING;
+    }
     akv_chunk_free_locked(a, si, e);
+    return false;
+}
+
+/* The NEW key entry of this op that takes over large container o's
+ * elements (same stripe, same id), or NULL. */
+static struct akv_entry *successor(const struct akv_op *op, int si,
+                                   const struct akv_entry *o)
+{
+    uint64_t id = akv_cont_of(o)->ct_id;
+
+    for (int i = 0; i < op->nst; i++) {
+        struct akv_entry *n = op->st[i].e;
+        if (op->st[i].kind == AKV_CHUNK_NEW && n && op->st[i].si == si &&
+            !akv_chunk_is_elem(n) && akv_is_large(n) &&
+            akv_cont_of(n)->ct_id == id)
+            return n;
+    }
+    return NULL;
+}
+
+static void apply_old(struct akv_op *op, int si, struct akv_entry *e)
+{
+    struct akv_arena *a = op->ctx->a;
+    struct akv_entry *n;
+
+    if (akv_is_large(e) && (n = successor(op, si, e)) != NULL) {
+        /* The index moves with the id: copy the derived state. */
+        struct akv_cont *to = akv_cont_of(n), *from = akv_cont_of(e);
+        to->ct_ix = from->ct_ix;
+        to->ct_bytes = from->ct_bytes;
+        unlink_key(a, si, e);
+        akv_chunk_free_locked(a, si, e);
+        return;
+    }
+    if (retire(a, si, e))
+        op->dying |= 1ULL << si;
 }
 
 static void apply_new(struct akv_arena *a, int si, struct akv_entry *e)
@@ -284,6 +401,7 @@ static void apply_meta(struct akv_op *op)
 
 struct flush_ctx {
     int pdb;
+    bool dying;
 };
 
 static void flush_one(struct akv_arena *a, int si, struct akv_entry *e,
@@ -292,13 +410,13 @@ static void flush_one(struct akv_arena *a, int si, struct akv_entry *e,
     struct flush_ctx *fc = ctx;
 
     if (fc->pdb == AKV_FLUSH_ALL || fc->pdb == e->e_db)
-        apply_old(a, si, e);
+        fc->dying |= retire(a, si, e);
 }
 
-static void apply_flush(struct akv_arena *a, int si, int pdb)
+static bool apply_flush(struct akv_arena *a, int si, int pdb)
 {
     struct akv_stripe *s = &a->stripes[si];
-    struct flush_ctx fc = {pdb};
+    struct flush_ctx fc = {pdb, false};
 
     if (pdb == AKV_FLUSH_ALL && s->s_table[0]) {
         /* Everything goes: finish any rehash first so one pass sees all. */
@@ -307,6 +425,7 @@ static void apply_flush(struct akv_arena *a, int si, int pdb)
     }
     akv_table_foreach_locked(a, si, flush_one, &fc);
     akv_table_maybe_shrink_locked(a, si);
+    return fc.dying;
 }
 
 static void apply(struct akv_op *op, uint64_t touched)
@@ -314,20 +433,41 @@ static void apply(struct akv_op *op, uint64_t touched)
     struct akv_arena *a = op->ctx->a;
     int si;
 
+    int nelem = 0, done = 0;
+
+    /* Elements first, into and out of their containers' indexes (a
+     * container removed by this op is then retired with what is left). */
+    for (int i = 0; i < op->nst; i++)
+        if (op->st[i].e && akv_chunk_is_elem(op->st[i].e))
+            nelem++;
+    for (int i = 0; nelem && i < op->nst; i++) {
+        struct akv_staged *r = &op->st[i];
+        if (!r->e || !akv_chunk_is_elem(r->e))
+            continue;
+        if (++done == nelem / 2 + 1)
+            AKV_FAULT("elem-applied-half");
+        if (r->kind == AKV_CHUNK_OLD)
+            akv_cont_apply_old_elem_locked(a, r->si, r->ke, r->e);
+        else if (r->kind == AKV_CHUNK_NEW)
+            akv_cont_apply_new_elem_locked(a, r->si, r->ke, r->e);
+    }
     for (int i = 0; i < op->nst; i++) {
         if (i == op->nst / 2)
             AKV_FAULT("applied-half");
-        if (op->st[i].kind == AKV_CHUNK_OLD)
-            apply_old(a, op->st[i].si, op->st[i].e);
+        if (op->st[i].kind == AKV_CHUNK_OLD && op->st[i].e &&
+            !akv_chunk_is_elem(op->st[i].e))
+            apply_old(op, op->st[i].si, op->st[i].e);
     }
     for (int i = 0; i < op->nst; i++)
-        if (op->st[i].kind == AKV_CHUNK_NEW)
+        if (op->st[i].kind == AKV_CHUNK_NEW && op->st[i].e &&
+            !akv_chunk_is_elem(op->st[i].e))
             apply_new(a, op->st[i].si, op->st[i].e);
     if (op->meta_e)
         apply_meta(op);
     if (op->flush_pdb != AKV_FLUSH_NONE)
         AKV_FOREACH_BIT(si, touched)
-            apply_flush(a, si, op->flush_pdb);
+            if (apply_flush(a, si, op->flush_pdb))
+                op->dying |= 1ULL << si;
     if (op->swap) {
         struct akv_intent *in = &a->stripes[__builtin_ctzll(touched)].s_intent;
         a->hdr->h_dbmap[in->i_swap_a] = in->i_swap_pa;
@@ -374,7 +514,8 @@ int akv_stripe_commit_locked(struct akv_op *op)
     prepare(op, touched, seq, (uint64_t)rec);
     AKV_FAULT("intent-prepared");
     for (int i = 0; i < op->nst; i++)
-        op->st[i].e->e_state = op->st[i].kind;
+        if (op->st[i].e)
+            op->st[i].e->e_state = op->st[i].kind;
     AKV_FAULT("marked");
     if (rec)
         akv_ring_commit(a, (uint64_t)rec - 1); /* the commit point */
@@ -418,7 +559,7 @@ void akv_stripe_sweep(struct akv_ctx *ctx)
 struct check_ctx {
     struct akv_arena *a;
     int si;
-    uint64_t live, chained;
+    uint64_t live, chained, other_tables;
     uint32_t keys[AKV_MAX_DBS], expires[AKV_MAX_DBS];
     void (*report)(void *, const char *);
     void *rctx;
@@ -446,7 +587,11 @@ static void check_chunk(struct akv_arena *a, struct akv_entry *e, void *ctx)
 {
     struct check_ctx *cc = ctx;
 
+    if (akv_chunk_is_elem(e) && e->e_state == AKV_CHUNK_LIVE)
+        return; /* the containers' part checks elements */
     switch (e->e_state) {
+    case AKV_CHUNK_DYING:
+        break; /* checked on the dying list */
     case AKV_CHUNK_LIVE:
         cc->live++;
         if (akv_entry_stripe(e) != cc->si)
@@ -455,7 +600,7 @@ static void check_chunk(struct akv_arena *a, struct akv_entry *e, void *ctx)
     case AKV_CHUNK_TABLE:
         if (akv_ref_of(a, e) != a->stripes[cc->si].s_table[0] &&
             akv_ref_of(a, e) != a->stripes[cc->si].s_table[1])
-            problem(cc, "orphan bucket array");
+            cc->other_tables++; /* containers' (counted below) */
         break;
     default:
         problem(cc, "chunk in state %d with no operation in flight",
@@ -470,6 +615,8 @@ static void check_chained(struct akv_arena *a, int si, struct akv_entry *e,
 
     (void)si;
     cc->chained++;
+    if (akv_chunk_is_elem(e))
+        problem(cc, "the key table links an element");
     if (e->e_state != AKV_CHUNK_LIVE)
         problem(cc, "chain holds a chunk in state %d", e->e_state);
     if (akv_table_find_locked(a, cc->si, e->e_db, e->e_data, e->e_klen,
@@ -478,6 +625,15 @@ static void check_chained(struct akv_arena *a, int si, struct akv_entry *e,
     cc->keys[e->e_db]++;
     if (atomic_load(&e->e_expire))
         cc->expires[e->e_db]++;
+}
+
+static void cont_problem(void *ctx, const char *msg)
+{
+    struct check_ctx *cc = ctx;
+    char buf[300];
+
+    snprintf(buf, sizeof(buf), "stripe %d: %s", cc->si, msg);
+    cc->report(cc->rctx, buf);
 }
 
 int akv_stripe_check_locked(struct akv_arena *a, int si,
@@ -492,6 +648,14 @@ int akv_stripe_check_locked(struct akv_arena *a, int si,
         problem(&cc, "intent left in flight");
     akv_pages_visit_stripe_locked(a, si, check_chunk, &cc);
     akv_table_foreach_locked(a, si, check_chained, &cc);
+    {
+        uint64_t ct_tables = 0;
+        cc.problems += akv_cont_check_locked(a, si, cont_problem, &cc,
+                                             &ct_tables);
+        if (ct_tables != cc.other_tables)
+            problem(&cc, "%llu orphan bucket arrays",
+                    (unsigned long long)(cc.other_tables - ct_tables));
+    }
     if (cc.live != cc.chained)
         problem(&cc, "%llu live entries, %llu reachable",
                 (unsigned long long)cc.live, (unsigned long long)cc.chained);

@@ -1,7 +1,9 @@
 /*
- * table.c -- per-stripe hash index with incremental rehashing.
+ * table.c -- hash indexes with incremental rehashing: the stripe's key
+ * table, and every large container's element index (container.c), both
+ * instances of struct akv_index.
  *
- * Each stripe owns up to two bucket arrays (chunks in state TABLE whose
+ * Each index owns up to two bucket arrays (chunks in state TABLE whose
  * e_vlen is the number of buckets, a power of two).  Entries chain through
  * e_next (refs).  As in Redis's dict.c, growing allocates the second array
  * and every later operation on the stripe moves a bucket or so, so no
@@ -23,7 +25,7 @@
 #include "pages.h"
 #include "table.h"
 
-#define MAX_TABLE_BITS 26
+#define MAX_TABLE_BITS AKV_TABLE_MAX_BITS
 
 static uint32_t *buckets(struct akv_arena *a, uint32_t ref)
 {
@@ -35,9 +37,21 @@ static uint64_t nbuckets(struct akv_arena *a, uint32_t ref)
     return ref ? akv_ref_at(a, ref)->e_vlen : 0;
 }
 
+void akv_ix_init(struct akv_index *ix)
+{
+    ix->ix_table[0] = ix->ix_table[1] = 0;
+    ix->ix_rehashidx = -1;
+    ix->ix_count = 0;
+}
+
+uint64_t akv_ix_size(struct akv_arena *a, const struct akv_index *ix, int t)
+{
+    return nbuckets(a, ix->ix_table[t]);
+}
+
 uint64_t akv_table_size_locked(struct akv_arena *a, int si, int t)
 {
-    return nbuckets(a, a->stripes[si].s_table[t]);
+    return akv_ix_size(a, &a->stripes[si].s_ix, t);
 }
 
 static uint32_t table_alloc(struct akv_arena *a, int si, uint64_t n)
@@ -50,85 +64,111 @@ static uint32_t table_alloc(struct akv_arena *a, int si, uint64_t n)
     memset(t->e_data, 0, n * sizeof(uint32_t));
     t->e_klen = 0;
     t->e_vlen = (uint32_t)n;
+    t->e_type = 0; /* never taken for an element's (container.h) */
     t->e_state = AKV_CHUNK_TABLE;
     return akv_ref_of(a, t);
 }
 
-static bool key_equal(const struct akv_entry *e, uint8_t pdb, const char *key,
-                      size_t klen, uint32_t hash)
+uint32_t akv_ix_chain(struct akv_arena *a, const struct akv_index *ix, int t,
+                      uint32_t hash)
 {
-    return e->e_hash == hash && e->e_db == pdb && e->e_klen == klen &&
-           memcmp(e->e_data, key, klen) == 0;
+    uint64_t n = nbuckets(a, ix->ix_table[t]);
+
+    return n ? buckets(a, ix->ix_table[t])[hash & (n - 1)] : 0;
+}
+
+struct akv_entry *akv_ix_find_locked(struct akv_arena *a,
+                                     const struct akv_index *ix,
+                                     uint32_t hash, akv_ix_match_fn match,
+                                     const void *ctx)
+{
+    for (int t = 0; t < 2; t++) {
+        if (ix->ix_table[t] == 0)
+            break;
+        for (uint32_t r = akv_ix_chain(a, ix, t, hash); r;) {
+            struct akv_entry *e = akv_ref_at(a, r);
+            if (e->e_hash == hash && match(e, ctx))
+                return e;
+            r = e->e_next;
+        }
+        if (ix->ix_rehashidx < 0)
+            break;
+    }
+    return NULL;
+}
+
+struct key_match {
+    uint8_t pdb;
+    const char *key;
+    size_t klen;
+};
+
+static bool key_match(const struct akv_entry *e, const void *ctx)
+{
+    const struct key_match *m = ctx;
+
+    return e->e_db == m->pdb && e->e_klen == m->klen &&
+           memcmp(e->e_data, m->key, m->klen) == 0 &&
+           e->e_state == AKV_CHUNK_LIVE;
 }
 
 struct akv_entry *akv_table_find_locked(struct akv_arena *a, int si,
                                         uint8_t pdb, const char *key,
                                         size_t klen, uint32_t hash)
 {
-    struct akv_stripe *s = &a->stripes[si];
+    struct key_match m = {pdb, key, klen};
 
-    for (int t = 0; t < 2; t++) {
-        uint32_t tref = s->s_table[t];
-        uint64_t n = nbuckets(a, tref);
-        if (n == 0)
-            break;
-        for (uint32_t r = buckets(a, tref)[hash & (n - 1)]; r;) {
-            struct akv_entry *e = akv_ref_at(a, r);
-            if (key_equal(e, pdb, key, klen, hash) &&
-                e->e_state == AKV_CHUNK_LIVE)
-                return e;
-            r = e->e_next;
-        }
-        if (s->s_rehashidx < 0)
-            break;
-    }
-    return NULL;
+    return akv_ix_find_locked(a, &a->stripes[si].s_ix, hash, key_match, &m);
 }
 
-/* Begin growing to a table of 2^bits buckets. */
-static void start_resize(struct akv_arena *a, int si, uint64_t n)
+/* Begin resizing to a table of n buckets. */
+static void start_resize(struct akv_arena *a, int si, struct akv_index *ix,
+                         uint64_t n)
 {
-    struct akv_stripe *s = &a->stripes[si];
     uint32_t ref;
 
-    if (s->s_rehashidx >= 0 || n == nbuckets(a, s->s_table[0]))
+    if (ix->ix_rehashidx >= 0 || n == nbuckets(a, ix->ix_table[0]))
         return;
     ref = table_alloc(a, si, n);
     if (!ref)
         return; /* no room: keep the longer chains */
-    if (s->s_table[0] == 0) {
-        s->s_table[0] = ref;
+    if (ix->ix_table[0] == 0) {
+        ix->ix_table[0] = ref;
         return;
     }
-    s->s_table[1] = ref;
-    s->s_rehashidx = 0;
+    ix->ix_table[1] = ref;
+    ix->ix_rehashidx = 0;
 }
 
-static void maybe_grow(struct akv_arena *a, int si)
+static void maybe_grow(struct akv_arena *a, int si, struct akv_index *ix)
 {
-    struct akv_stripe *s = &a->stripes[si];
-    uint64_t n = nbuckets(a, s->s_table[0]);
+    uint64_t n = nbuckets(a, ix->ix_table[0]);
 
     if (n == 0) {
-        start_resize(a, si, 1u << AKV_TABLE_MIN_BITS);
+        start_resize(a, si, ix, 1u << AKV_TABLE_MIN_BITS);
         return;
     }
-    if (s->s_rehashidx >= 0 || s->s_count < n ||
+    if (ix->ix_rehashidx >= 0 || ix->ix_count < n ||
         n >= (1u << MAX_TABLE_BITS))
         return;
-    start_resize(a, si, n * 2);
+    start_resize(a, si, ix, n * 2);
+}
+
+void akv_ix_maybe_shrink_locked(struct akv_arena *a, int si,
+                                struct akv_index *ix)
+{
+    uint64_t n = nbuckets(a, ix->ix_table[0]), want = 1u << AKV_TABLE_MIN_BITS;
+
+    if (ix->ix_rehashidx >= 0 || n <= want || ix->ix_count * 10 >= n)
+        return;
+    while (want < ix->ix_count)
+        want *= 2;
+    start_resize(a, si, ix, want);
 }
 
 void akv_table_maybe_shrink_locked(struct akv_arena *a, int si)
 {
-    struct akv_stripe *s = &a->stripes[si];
-    uint64_t n = nbuckets(a, s->s_table[0]), want = 1u << AKV_TABLE_MIN_BITS;
-
-    if (s->s_rehashidx >= 0 || n <= want || s->s_count * 10 >= n)
-        return;
-    while (want < s->s_count)
-        want *= 2;
-    start_resize(a, si, want);
+    akv_ix_maybe_shrink_locked(a, si, &a->stripes[si].s_ix);
 }
 
 static void bucket_push(struct akv_arena *a, uint32_t tref, uint32_t eref)
@@ -143,32 +183,46 @@ static void bucket_push(struct akv_arena *a, uint32_t tref, uint32_t eref)
 
 bool akv_table_ensure_locked(struct akv_arena *a, int si)
 {
-    if (a->stripes[si].s_table[0] == 0)
-        start_resize(a, si, 1u << AKV_TABLE_MIN_BITS);
-    return a->stripes[si].s_table[0] != 0;
+    struct akv_index *ix = &a->stripes[si].s_ix;
+
+    if (ix->ix_table[0] == 0)
+        start_resize(a, si, ix, 1u << AKV_TABLE_MIN_BITS);
+    return ix->ix_table[0] != 0;
+}
+
+bool akv_ix_presize_locked(struct akv_arena *a, int si, struct akv_index *ix,
+                           uint64_t count)
+{
+    uint64_t n = 1u << AKV_TABLE_MIN_BITS;
+
+    if (ix->ix_table[0] != 0)
+        return true;
+    while (n < count && n < (1u << MAX_TABLE_BITS))
+        n *= 2;
+    start_resize(a, si, ix, n);
+    return ix->ix_table[0] != 0;
 }
 
 void akv_table_presize_locked(struct akv_arena *a, int si, uint64_t keys)
 {
-    uint64_t n = 1u << AKV_TABLE_MIN_BITS;
+    (void)akv_ix_presize_locked(a, si, &a->stripes[si].s_ix, keys);
+}
 
-    if (a->stripes[si].s_table[0] != 0)
-        return;
-    while (n < keys && n < (1u << MAX_TABLE_BITS))
-        n *= 2;
-    start_resize(a, si, n);
+bool akv_ix_link_locked(struct akv_arena *a, int si, struct akv_index *ix,
+                        struct akv_entry *e)
+{
+    maybe_grow(a, si, ix);
+    if (ix->ix_table[0] == 0)
+        return false; /* only when the arena is full */
+    bucket_push(a, ix->ix_rehashidx >= 0 ? ix->ix_table[1] : ix->ix_table[0],
+                akv_ref_of(a, e));
+    ix->ix_count++;
+    return true;
 }
 
 void akv_table_link_locked(struct akv_arena *a, int si, struct akv_entry *e)
 {
-    struct akv_stripe *s = &a->stripes[si];
-
-    maybe_grow(a, si);
-    if (s->s_table[0] == 0)
-        return; /* cannot happen unless the arena is full: see caller */
-    bucket_push(a, s->s_rehashidx >= 0 ? s->s_table[1] : s->s_table[0],
-                akv_ref_of(a, e));
-    s->s_count++;
+    (void)akv_ix_link_locked(a, si, &a->stripes[si].s_ix, e);
 }
 
 /* Remove eref from the chain at *slot; true if found. */
@@ -185,69 +239,90 @@ static bool chain_remove(struct akv_arena *a, uint32_t *slot, uint32_t eref)
     return false;
 }
 
-void akv_table_unlink_locked(struct akv_arena *a, int si, struct akv_entry *e)
+bool akv_ix_unlink_locked(struct akv_arena *a, int si, struct akv_index *ix,
+                          struct akv_entry *e)
 {
-    struct akv_stripe *s = &a->stripes[si];
     uint32_t eref = akv_ref_of(a, e);
 
+    (void)si;
     for (int t = 0; t < 2; t++) {
-        uint64_t n = nbuckets(a, s->s_table[t]);
+        uint64_t n = nbuckets(a, ix->ix_table[t]);
         if (n == 0)
             break;
-        if (chain_remove(a, &buckets(a, s->s_table[t])[e->e_hash & (n - 1)],
+        if (chain_remove(a,
+                         &buckets(a, ix->ix_table[t])[e->e_hash & (n - 1)],
                          eref)) {
-            s->s_count--;
-            return;
+            ix->ix_count--;
+            return true;
         }
     }
+    return false;
 }
 
-static void finish_rehash(struct akv_arena *a, int si)
+void akv_table_unlink_locked(struct akv_arena *a, int si, struct akv_entry *e)
 {
-    struct akv_stripe *s = &a->stripes[si];
-    struct akv_entry *old = akv_ref_at(a, s->s_table[0]);
+    (void)akv_ix_unlink_locked(a, si, &a->stripes[si].s_ix, e);
+}
 
-    s->s_table[0] = s->s_table[1];
+static void finish_rehash(struct akv_arena *a, int si, struct akv_index *ix)
+{
+    struct akv_entry *old = akv_ref_at(a, ix->ix_table[0]);
+
+    ix->ix_table[0] = ix->ix_table[1];
     AKV_FAULT("table-swap");
-    s->s_table[1] = 0;
-    s->s_rehashidx = -1;
+    ix->ix_table[1] = 0;
+    ix->ix_rehashidx = -1;
     akv_chunk_free_locked(a, si, old);
+}
+
+void akv_ix_rehash_step_locked(struct akv_arena *a, int si,
+                               struct akv_index *ix, int n)
+{
+    int empty_visits = n * 10;
+
+    if (ix->ix_rehashidx < 0)
+        return;
+    while (n-- > 0) {
+        uint64_t size0 = nbuckets(a, ix->ix_table[0]);
+        uint32_t *b0 = buckets(a, ix->ix_table[0]);
+        uint32_t r;
+
+        while ((uint64_t)ix->ix_rehashidx < size0 &&
+               b0[ix->ix_rehashidx] == 0) {
+            ix->ix_rehashidx++;
+            if (--empty_visits == 0)
+                return;
+        }
+        if ((uint64_t)ix->ix_rehashidx >= size0) {
+            finish_rehash(a, si, ix);
+            return;
+        }
+        r = b0[ix->ix_rehashidx];
+        while (r) {
+            struct akv_entry *e = akv_ref_at(a, r);
+            uint32_t next = e->e_next;
+            b0[ix->ix_rehashidx] = next;
+            AKV_FAULT("rehash-step");
+            bucket_push(a, ix->ix_table[1], r);
+            r = next;
+        }
+        ix->ix_rehashidx++;
+    }
+    if ((uint64_t)ix->ix_rehashidx >= nbuckets(a, ix->ix_table[0]))
+        finish_rehash(a, si, ix);
 }
 
 void akv_table_rehash_step_locked(struct akv_arena *a, int si, int n)
 {
-    struct akv_stripe *s = &a->stripes[si];
-    int empty_visits = n * 10;
+    akv_ix_rehash_step_locked(a, si, &a->stripes[si].s_ix, n);
+}
 
-    if (s->s_rehashidx < 0)
-        return;
-    while (n-- > 0) {
-        uint64_t size0 = nbuckets(a, s->s_table[0]);
-        uint32_t *b0 = buckets(a, s->s_table[0]);
-        uint32_t r;
-
-        while ((uint64_t)s->s_rehashidx < size0 && b0[s->s_rehashidx] == 0) {
-            s->s_rehashidx++;
-            if (--empty_visits == 0)
-                return;
-        }
-        if ((uint64_t)s->s_rehashidx >= size0) {
-            finish_rehash(a, si);
-            return;
-        }
-        r = b0[s->s_rehashidx];
-        while (r) {
-            struct akv_entry *e = akv_ref_at(a, r);
-            uint32_t next = e->e_next;
-            b0[s->s_rehashidx] = next;
-            AKV_FAULT("rehash-step");
-            bucket_push(a, s->s_table[1], r);
-            r = next;
-        }
-        s->s_rehashidx++;
-    }
-    if ((uint64_t)s->s_rehashidx >= nbuckets(a, s->s_table[0]))
-        finish_rehash(a, si);
+void akv_ix_release_locked(struct akv_arena *a, int si, struct akv_index *ix)
+{
+    for (int t = 0; t < 2; t++)
+        if (ix->ix_table[t])
+            akv_chunk_free_locked(a, si, akv_ref_at(a, ix->ix_table[t]));
+    akv_ix_init(ix);
 }
 
 void akv_table_reset_locked(struct akv_arena *a, int si)
@@ -283,16 +358,16 @@ static uint64_t reverse_bits(uint64_t v)
 }
 
 /* One step of Redis's reverse-binary cursor scan over both tables. */
-uint64_t akv_table_scan_locked(struct akv_arena *a, int si, uint64_t v,
-                               akv_entry_fn fn, void *ctx)
+uint64_t akv_ix_scan_locked(struct akv_arena *a, int si,
+                            const struct akv_index *ix, uint64_t v,
+                            akv_entry_fn fn, void *ctx)
 {
-    struct akv_stripe *s = &a->stripes[si];
-    uint32_t t0 = s->s_table[0], t1 = s->s_table[1];
+    uint32_t t0 = ix->ix_table[0], t1 = ix->ix_table[1];
     uint64_t m0, m1;
 
     if (t0 == 0)
         return 0;
-    if (s->s_rehashidx < 0) {
+    if (ix->ix_rehashidx < 0) {
         m0 = nbuckets(a, t0) - 1;
         visit_chain(a, si, buckets(a, t0)[v & m0], fn, ctx);
     } else {
@@ -320,20 +395,31 @@ uint64_t akv_table_scan_locked(struct akv_arena *a, int si, uint64_t v,
     return v;
 }
 
-void akv_table_foreach_locked(struct akv_arena *a, int si, akv_entry_fn fn,
-                              void *ctx)
+uint64_t akv_table_scan_locked(struct akv_arena *a, int si, uint64_t v,
+                               akv_entry_fn fn, void *ctx)
 {
-    struct akv_stripe *s = &a->stripes[si];
+    return akv_ix_scan_locked(a, si, &a->stripes[si].s_ix, v, fn, ctx);
+}
 
+void akv_ix_foreach_locked(struct akv_arena *a, int si,
+                           const struct akv_index *ix, akv_entry_fn fn,
+                           void *ctx)
+{
     for (int t = 0; t < 2; t++) {
-        uint64_t n = nbuckets(a, s->s_table[t]);
+        uint64_t n = nbuckets(a, ix->ix_table[t]);
         uint32_t *b;
         if (n == 0)
             break;
-        b = buckets(a, s->s_table[t]);
+        b = buckets(a, ix->ix_table[t]);
         for (uint64_t i = 0; i < n; i++)
             visit_chain(a, si, b[i], fn, ctx);
-        if (s->s_rehashidx < 0)
+        if (ix->ix_rehashidx < 0)
             break;
     }
+}
+
+void akv_table_foreach_locked(struct akv_arena *a, int si, akv_entry_fn fn,
+                              void *ctx)
+{
+    akv_ix_foreach_locked(a, si, &a->stripes[si].s_ix, fn, ctx);
 }

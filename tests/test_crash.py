@@ -89,6 +89,8 @@ def test_every_point_keeps_overwrite_atomic(akv):
     check(len(points) >= 8, "fault points listed: %r" % points)
     big = b"v" * 200000  # needs a fresh page run: reaches page-taken
     for point in points:
+        if point in ("elem-applied-half", "free-step"):
+            continue  # large containers only: tests/unit/test_container.c
         key = b"fp:" + point.encode()
         with RespConn(akv.port) as c:
             c.command(b"SET", key, b"old")

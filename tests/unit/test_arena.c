@@ -1917,6 +1917,10 @@ static void test_fault_points_covered(void **state)
     (void)state;
     for (int i = 0; akv_fault_points[i]; i++) {
         bool found = false;
+        /* The containers' points are killed in test_container.c. */
+        if (strcmp(akv_fault_points[i], "elem-applied-half") == 0 ||
+            strcmp(akv_fault_points[i], "free-step") == 0)
+            continue;
         for (size_t k = 0; k < akv_nelem(fault_cases); k++)
             if (strcmp(fault_cases[k].point, akv_fault_points[i]) == 0)
                 found = true;
