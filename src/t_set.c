@@ -44,6 +44,7 @@
 
 #define EFFECT_BATCH 1024 /* members per SADD / SREM effect record */
 #define RANDOM_SUB_MUL 3  /* SRANDMEMBER: pick by removal above this */
+#define SPOP_MOVE_MUL 5   /* SPOP: rebuild what is left below this */
 
 /* ------------------------------------------------------ member lists
  * A process-local list of member strings: records [size_t n][n bytes],
@@ -317,14 +318,13 @@ static struct akv_entry *put_intset(struct akv_client *c,
 }
 
 /* Stage key k as a hashtable holding the members of intset old (NULL: an
- * empty one), replacing old and keeping its TTL.  NULL after replying
+ * empty one), replacing old, with expiry `expire`.  NULL after replying
  * OOM. */
 static struct akv_entry *to_hashtable(struct akv_client *c,
                                       const struct akv_key *k,
-                                      struct akv_entry *old)
+                                      struct akv_entry *old, int64_t expire)
 {
-    struct akv_entry *ke = akv_cont_create(&c->op, k, AKV_TYPE_SET,
-                                           ttl_of(old));
+    struct akv_entry *ke = akv_cont_create(&c->op, k, AKV_TYPE_SET, expire);
     size_t n = old ? akv_intset_len(iv(old), old->e_vlen) : 0;
     char buf[24];
 
@@ -349,7 +349,7 @@ static struct akv_entry *to_hashtable(struct akv_client *c,
  * OOM reply, or -2 when the set must become a hashtable. */
 static long long add_intset(struct akv_client *c, const struct akv_key *k,
                             struct akv_entry *old, const char *const *m,
-                            const size_t *ml, int n)
+                            const size_t *ml, int n, int64_t expire)
 {
     size_t on = old ? akv_intset_len(iv(old), old->e_vlen) : 0, nn;
     int64_t *v = malloc((on + (size_t)n) * sizeof(*v) + 1);
@@ -369,7 +369,7 @@ static long long add_intset(struct akv_client *c, const struct akv_key *k,
         added = 0;
     } else if (nn <= max_intset(c)) {
         added = put_intset(c, k, v, nn, old ? akv_intset_width(iv(old)) : 0,
-                           old, ttl_of(old))
+                           old, expire)
                     ? (long long)(nn - on)
                     : -1;
     }
@@ -378,19 +378,22 @@ out:
     return added;
 }
 
-/* Add members m[0..n) to set e of key k (NULL: a new set), converting it
- * as Redis does.  Returns the number added, or -1 after an OOM reply. */
+/* Add members m[0..n) to set e of key k (NULL: a new set with expiry
+ * `expire`), converting it as Redis does; an existing set keeps its TTL.
+ * Returns the number added, or -1 after an OOM reply. */
 static long long add_members(struct akv_client *c, const struct akv_key *k,
                              struct akv_entry *e, const char *const *m,
-                             const size_t *ml, int n)
+                             const size_t *ml, int n, int64_t expire)
 {
     long long added = 0;
 
+    if (e)
+        expire = ttl_of(e);
     if (!e || is_intset(e)) {
-        added = add_intset(c, k, e, m, ml, n);
+        added = add_intset(c, k, e, m, ml, n, expire);
         if (added != -2)
             return added;
-        if (!(e = to_hashtable(c, k, e)))
+        if (!(e = to_hashtable(c, k, e, expire)))
             return -1;
         added = 0;
     }
@@ -505,7 +508,8 @@ void akv_sadd_command(struct akv_client *c)
 
     if (akv_wrongtype(c, e, AKV_TYPE_SET))
         return;
-    added = add_members(c, &k, e, c->argv + 2, c->argl + 2, c->argc - 2);
+    added = add_members(c, &k, e, c->argv + 2, c->argl + 2, c->argc - 2,
+                        0);
     if (added < 0)
         return;
     if (added) {
@@ -757,10 +761,54 @@ void akv_srandmember_command(struct akv_client *c)
     akv_reply_bulk(&c->reply, p, n);
 }
 
+/* Replace set e of key k by a new set of the members that l does not
+ * name (with e's TTL), encoded as a new set of them would be. */
+static bool rebuild_without(struct akv_client *c, const struct akv_key *k,
+                            struct akv_entry *e, const struct mlist *l)
+{
+    struct mlist gone = {0}, all = {0}, keep = {0};
+    const char **pv = NULL;
+    size_t *pl = NULL;
+    bool ok = set_collect(c, e, &all);
+
+    for (size_t off = 0; ok && off < l->len; off = ml_next(l, off)) {
+        size_t n;
+        const char *p = ml_at(l, off, &n);
+        ok = ml_add(&gone, p, n) >= 0;
+    }
+    for (size_t off = 0; ok && off < all.len; off = ml_next(&all, off)) {
+        size_t n;
+        const char *p = ml_at(&all, off, &n);
+        if (!ml_has(&gone, p, n))
+            ok = ml_push(&keep, p, n);
+    }
+    if (ok && (ok = ml_vector(&keep, &pv, &pl))) {
+        int64_t ttl = ttl_of(e);
+        akv_op_del(&c->op, e);
+        if (add_members(c, k, NULL, pv, pl, (int)keep.n, ttl) < 0) {
+            ok = false;
+            goto out; /* the OOM error is replied */
+        }
+    }
+    if (!ok)
+        akv_reply_error(&c->reply, "ERR out of memory");
+out:
+    free(pv);
+    free(pl);
+    ml_free(&gone);
+    ml_free(&all);
+    ml_free(&keep);
+    return ok;
+}
+
 /* Remove the members of l (all present) from set e of argv[1], declaring
- * SREM of them; deletes the key when they are all its members. */
+ * SREM of them; deletes the key when they are all its members.  With
+ * `rebuild`, the rest becomes a new set (Redis's SPOP does so when it pops
+ * most of a set: what is left may then be an intset again).  The effect
+ * stays SREM, as Redis logs it, so a replay keeps the old encoding, as
+ * Redis's own replay does. */
 static bool pop_members(struct akv_client *c, struct akv_entry *e,
-                        const struct mlist *l)
+                        const struct mlist *l, bool rebuild)
 {
     struct akv_key k = akv_arg_key(c, 1);
     const char **pv;
@@ -769,6 +817,9 @@ static bool pop_members(struct akv_client *c, struct akv_entry *e,
 
     if (l->n >= set_size(c, e)) {
         akv_op_del(&c->op, e);
+    } else if (rebuild) {
+        if (!rebuild_without(c, &k, e, l))
+            return false;
     } else {
         if (!ml_vector(l, &pv, &pl)) {
             akv_reply_error(&c->reply, "ERR out of memory");
@@ -845,7 +896,9 @@ static void spop_count(struct akv_client *c)
     } else if (!pick_distinct(c, e, (size_t)l, &out)) {
         goto oom;
     }
-    if (pop_members(c, e, &out))
+    /* Redis pops most of a set by keeping the rest in a new set. */
+    if (pop_members(c, e, &out,
+                    (size - (uint64_t)l) * SPOP_MOVE_MUL <= (uint64_t)l))
         reply_list(c, &out, true);
     ml_free(&out);
     return;
@@ -882,7 +935,7 @@ void akv_spop_command(struct akv_client *c)
         akv_reply_error(&c->reply, "ERR out of memory");
         return;
     }
-    if (pop_members(c, e, &out))
+    if (pop_members(c, e, &out, false))
         akv_reply_bulk(&c->reply, out.buf + sizeof(size_t), n);
     ml_free(&out);
 }
@@ -916,7 +969,7 @@ void akv_smove_command(struct akv_client *c)
         akv_op_del(&c->op, src);
     else if (remove_members(c, &sk, src, &m, &ml, 1) < 0)
         return;
-    if (add_members(c, &dk, dst, &m, &ml, 1) < 0)
+    if (add_members(c, &dk, dst, &m, &ml, 1, 0) < 0)
         return;
     declare_staged(c);
     av[0] = "SREM";
@@ -1132,7 +1185,7 @@ static void store_result(struct akv_client *c, struct mlist *l)
     if (old)
         akv_op_del(&c->op, old);
     /* Only the intset rule matters for a new set: add_members applies it. */
-    if (add_members(c, &k, e, pv, pl, (int)l->n) >= 0) {
+    if (add_members(c, &k, e, pv, pl, (int)l->n, 0) >= 0) {
         declare_staged(c);
         effect_del(c, c->argv[1], c->argl[1]);
         effect_members(c, "SADD", c->argv[1], c->argl[1], l);
