@@ -224,6 +224,11 @@ static const struct option options[] = {
     ENUM("enable-protected-configs", IMM, enable_protected_configs,
          enable_names, AKV_ENABLE_NO),
     BOOL("arena-shared-group", IMM, arena_shared_group, 0),
+    BOOL("lazyfree-lazy-eviction", 0, lazyfree_lazy_eviction, 0),
+    BOOL("lazyfree-lazy-expire", 0, lazyfree_lazy_expire, 0),
+    BOOL("lazyfree-lazy-server-del", 0, lazyfree_lazy_server_del, 0),
+    BOOL("lazyfree-lazy-user-del", 0, lazyfree_lazy_user_del, 0),
+    BOOL("lazyfree-lazy-user-flush", 0, lazyfree_lazy_user_flush, 0),
     /* Hash encodings; the ziplist names are Redis 7.0's aliases (same
      * field, rewritten under the listpack name).  Redis's built-in
      * defaults, not its redis.conf's. */

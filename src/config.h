@@ -105,6 +105,13 @@ struct akv_config {
     int64_t enable_protected_configs; /* enum akv_enable: CONFIG SET of
                                        * dir, dbfilename */
     int64_t arena_shared_group;       /* files 0660, group may write */
+    /* lazyfree-lazy-*: accepted as in Redis 7.0; large containers are
+     * freed in steps after their commit whatever they say (container.c). */
+    int64_t lazyfree_lazy_eviction;
+    int64_t lazyfree_lazy_expire;
+    int64_t lazyfree_lazy_server_del;
+    int64_t lazyfree_lazy_user_del;
+    int64_t lazyfree_lazy_user_flush;
     /* Hashes stay packed while both hold (t_hash.c). */
     int64_t hash_max_listpack_entries;
     int64_t hash_max_listpack_value;  /* bytes of a field or a value */

@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "container.h"
 #include "evict.h"
 #include "util.h"
 
@@ -255,7 +256,18 @@ int akv_evict_until(struct akv_ctx *ctx, struct akv_op *op, uint64_t target,
     int64_t policy = h->h_cfg.maxmemory_policy;
     int idle_rounds = 0;
 
-    while (atomic_load(&h->h_used) > target) {
+    for (;;) {
+        uint64_t used = atomic_load(&h->h_used), dying = 0;
+
+        /* Elements of removed large containers being freed in steps
+         * count as freed already: evicting more for them would be too
+         * much. */
+        if (used > target) {
+            (void)akv_cont_pending(ctx->a, &dying);
+            used -= AKV_MIN(dying, used);
+        }
+        if (used <= target)
+            break;
         if (policy == AKV_MM_NOEVICTION)
             return -ENOMEM;
         sample(ctx, (int)AKV_MAX(h->h_cfg.maxmemory_samples, 1), policy,

@@ -34,6 +34,7 @@
 
 #include "aof.h"
 #include "config_rewrite.h"
+#include "container.h"
 #include "filesafe.h"
 #include "ring.h"
 #include "lock.h"
@@ -680,6 +681,8 @@ static void periodic(struct supervisor *s)
                                 250000 / AKV_MAX(s->arena.hdr->h_cfg.hz, 1));
         follow_appendonly(s);
         akv_aof_rewrite_tick(&s->aof);
+        /* Large containers a killed worker left half freed. */
+        akv_cont_reap(&s->ctx, 64);
     }
     serve_requests(s);
     if (n)

@@ -16,6 +16,7 @@
 
 #include "evict.h"
 #include "pages.h"
+#include "container.h"
 #include "server.h"
 #include "util.h"
 
@@ -64,22 +65,73 @@ void akv_type_command(struct akv_client *c)
                      e ? akv_type_name((enum akv_type)e->e_type) : "none");
 }
 
+/* Stage under key k a large container like src: with src's id when
+ * `move` and k is in src's stripe (RENAME, MOVE: the elements stay where
+ * they are, nothing is copied), else a new container holding a copy of
+ * every element (COPY, RENAME to another stripe: O(n)). */
+static struct akv_entry *copy_large(struct akv_client *c,
+                                    const struct akv_key *k,
+                                    struct akv_entry *src,
+                                    struct akv_entry *old, bool move)
+{
+    int64_t expire = atomic_load(&src->e_expire);
+    size_t vlen = akv_cont_vlen(k->len);
+    struct akv_entry *e;
+
+    if (move && akv_stripe_of(k->hash) == akv_entry_stripe(src)) {
+        e = akv_stage_entry(c, k, vlen, vlen, expire);
+        if (!e)
+            return NULL;
+        memset(akv_entry_val(e), 0, vlen);
+        *akv_cont_of(e) = *akv_cont_of(src);
+    } else {
+        e = akv_cont_create(&c->op, k, (enum akv_type)src->e_type, expire);
+        if (!e || !akv_cont_copy(&c->op, e, src)) {
+            akv_op_discard(&c->op);
+            akv_reply_oom(c);
+            return NULL;
+        }
+    }
+    e->e_type = src->e_type;
+    e->e_flags = src->e_flags;
+    if (old)
+        akv_op_del(&c->op, old);
+    return e;
+}
+
 /* Stage a copy of entry src under key k (replacing old, if any): its
- * value, type, encoding and expiry. */
+ * value, type, encoding and expiry.  A string's effect is inferred (SET
+ * ... PXAT); for other types the command itself is the effect. */
 static struct akv_entry *copy_entry(struct akv_client *c,
                                     const struct akv_key *k,
                                     struct akv_entry *src,
-                                    struct akv_entry *old)
+                                    struct akv_entry *old, bool move)
 {
-    struct akv_entry *e =
-        akv_put_string(c, k, akv_entry_val(src), src->e_vlen, old,
-                       atomic_load(&src->e_expire));
+    struct akv_entry *e;
 
-    if (e) {
-        e->e_type = src->e_type;
-        e->e_flags = src->e_flags;
+    if (akv_is_large(src)) {
+        e = copy_large(c, k, src, old, move);
+    } else {
+        e = akv_put_string(c, k, akv_entry_val(src), src->e_vlen, old,
+                           atomic_load(&src->e_expire));
+        if (e) {
+            e->e_type = src->e_type;
+            e->e_flags = src->e_flags;
+        }
+    }
+    if (e && src->e_type != AKV_TYPE_STRING) {
+        akv_op_effect(&c->op, c->db, c->argc, c->argv, c->argl);
+        akv_op_declared(&c->op, e);
     }
     return e;
+}
+
+/* The source of a RENAME or MOVE goes. */
+static void remove_source(struct akv_client *c, struct akv_entry *src)
+{
+    akv_op_del(&c->op, src);
+    if (src->e_type != AKV_TYPE_STRING)
+        akv_op_declared(&c->op, src);
 }
 
 static void rename_generic(struct akv_client *c, bool nx)
@@ -106,9 +158,9 @@ static void rename_generic(struct akv_client *c, bool nx)
         akv_reply_int(&c->reply, 0);
         return;
     }
-    if (!copy_entry(c, &to, src, dst))
+    if (!copy_entry(c, &to, src, dst, true))
         return;
-    akv_op_del(&c->op, src);
+    remove_source(c, src);
     if (nx)
         akv_reply_int(&c->reply, 1);
     else
@@ -670,9 +722,9 @@ void akv_move_command(struct akv_client *c)
         akv_reply_int(&c->reply, 0);
         return;
     }
-    if (!copy_entry(c, &to, src, NULL))
+    if (!copy_entry(c, &to, src, NULL, true))
         return;
-    akv_op_del(&c->op, src);
+    remove_source(c, src);
     akv_reply_int(&c->reply, 1);
 }
 
@@ -747,7 +799,7 @@ void akv_copy_command(struct akv_client *c)
         akv_reply_int(&c->reply, 0);
         return;
     }
-    if (!copy_entry(c, &to, src, dst))
+    if (!copy_entry(c, &to, src, dst, false))
         return;
     akv_reply_int(&c->reply, 1);
 }

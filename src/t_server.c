@@ -17,6 +17,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "clients.h"
 #include "lock.h"
 #include "config.h"
@@ -703,11 +704,14 @@ static void info_memory(struct akv_client *c, struct info_buf *b)
           "used_memory_dataset:%llu\r\nmaxmemory:%lld\r\n"
           "maxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
           "mem_fragmentation_ratio:%.2f\r\nmem_allocator:arenakv-slab\r\n"
+          "lazyfree_pending_objects:%llu\r\nlazyfreed_objects:%llu\r\n"
           "arena_size:%llu\r\narena_pages_in_use:%u\r\n\r\n",
           (unsigned long long)used, hu, (unsigned long long)rss, hr,
           (unsigned long long)used, (long long)h->h_cfg.maxmemory, hm,
           akv_policy_name(h->h_cfg.maxmemory_policy),
           used ? (double)rss / (double)used : 1.0,
+          (unsigned long long)akv_cont_pending(c->ctx.a, NULL),
+          (unsigned long long)akv_cont_lazyfreed(c->ctx.a),
           (unsigned long long)h->h_size, h->h_pg_inuse);
 }
 
