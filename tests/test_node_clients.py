@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Run tests/node/clients.mjs (node-redis and ioredis) against arenakv.
+"""Run tests/node/clients.mjs and containers.mjs (node-redis and ioredis)
+against arenakv.
 
 Skipped (exit 77) when node or tests/node/node_modules is missing; install
 the client libraries with `npm ci` (or `npm install`) in tests/node.
@@ -16,6 +17,7 @@ from akvtest import ArenakvServer, check_eq  # noqa: E402
 
 NODE_DIR = os.path.join(akvtest.TESTS_DIR, "node")
 SCRIPT = os.path.join(NODE_DIR, "clients.mjs")
+CONTAINERS_SCRIPT = os.path.join(NODE_DIR, "containers.mjs")
 
 
 def _node():
@@ -29,15 +31,24 @@ def _node():
     return node
 
 
-def test_node_redis_and_ioredis(akv):
+def _run_script(akv, script):
     node = _node()
-    p = subprocess.run([node, SCRIPT, str(akv.port)], cwd=NODE_DIR,
+    p = subprocess.run([node, script, str(akv.port)], cwd=NODE_DIR,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=120)
     out = p.stdout.decode("utf-8", "replace")
     for line in out.splitlines():
         print("# node: " + line)
-    check_eq(p.returncode, 0, "clients.mjs exit status")
+    check_eq(p.returncode, 0, "%s exit status" % os.path.basename(script))
+
+
+def test_node_redis_and_ioredis(akv):
+    _run_script(akv, SCRIPT)
+
+
+def test_node_hashes_and_sets(akv):
+    """Hashes and sets (RESP3 maps and sets decoded) in both libraries."""
+    _run_script(akv, CONTAINERS_SCRIPT)
 
 
 def _servers():
