@@ -290,7 +290,13 @@ void akv_aof_rewrite_tick(struct akv_aof *aof)
         atomic_store(&aof->rewriting, 0);
         atomic_store(&h->h_rewrite_running, 0);
     }
-    if (atomic_exchange(&h->h_rewrite_req, 0) ||
-        (atomic_load(&aof->rewriting) == 0 && auto_rewrite_due(aof)))
+    /* The request is consumed only once the rewrite runs, so INFO never
+     * shows a requested rewrite as neither scheduled nor in progress, and
+     * one that cannot start yet stays scheduled for the next tick. */
+    if (atomic_load(&h->h_rewrite_req)) {
+        if (akv_aof_rewrite_start(aof) == 0)
+            atomic_store(&h->h_rewrite_req, 0);
+    } else if (atomic_load(&aof->rewriting) == 0 && auto_rewrite_due(aof)) {
         akv_aof_rewrite_start(aof);
+    }
 }
