@@ -820,7 +820,8 @@ static bool counted_keys(const struct akv_client *c, int nk, int *first,
 /* Begin the command's op: lock the stripes of every key the table names
  * (or all of them), hashing each key once for the handler's lookups.
  * Returns false when the reply is already an error. */
-static bool begin_op(struct akv_client *c, const struct akv_command *cmd)
+static bool begin_op(struct akv_client *c, const struct akv_command *cmd,
+                     bool barrier)
 {
     struct akv_op *op = &c->op;
     int first = cmd->first_key, last = cmd->last_key, step = cmd->key_step;
@@ -853,6 +854,8 @@ static bool begin_op(struct akv_client *c, const struct akv_command *cmd)
     } else {
         return true;
     }
+    if (barrier)
+        akv_op_want_barrier(op);
     if (akv_op_lock(op) < 0) {
         reply_poisoned(c);
         return false;
@@ -886,9 +889,19 @@ void akv_dispatch(struct akv_client *c)
         c->last_cmd = cmd;
     }
     start = c->reply.len;
-    if (!begin_op(c, cmd))
+    if (!begin_op(c, cmd, false))
         return;
     cmd->proc(c);
+    if (akv_unlikely(c->rerun_barrier)) {
+        /* Nothing replied or staged but lazy expiries: end this op and
+         * run the command again holding the barrier. */
+        c->rerun_barrier = false;
+        c->reply.len = start;
+        akv_op_commit(&c->op);
+        if (!begin_op(c, cmd, true))
+            return;
+        cmd->proc(c);
+    }
     if (akv_op_active(&c->op))
         akv_op_commit(&c->op);
     if (akv_unlikely(c->ctx.op_error)) {

@@ -154,6 +154,11 @@ void akv_op_init(struct akv_op *op, struct akv_ctx *ctx);
 void akv_op_free(struct akv_op *op);
 void akv_op_want_key(struct akv_op *op, const struct akv_key *k);
 void akv_op_want_all(struct akv_op *op);
+/* Take the snapshot barrier (before the stripes) without every stripe. */
+static inline void akv_op_want_barrier(struct akv_op *op)
+{
+    op->barrier = true;
+}
 /* Lock every wanted stripe, ascending.  Returns 0 or -ENOTRECOVERABLE. */
 int akv_op_lock(struct akv_op *op);
 /* Whether the op holds locks (it has begun and not yet ended). */

@@ -36,6 +36,9 @@ struct akv_client {
     uint32_t *key_hash;
     int key_hash_cap;
     int key_first, key_last, key_step; /* 0: the command names no key */
+    /* The handler asks to be run again holding the snapshot barrier
+     * (akv_rerun_with_barrier). */
+    bool rerun_barrier;
 };
 
 #define AKV_CMD_WRITE 0x01

@@ -134,6 +134,27 @@ static void remove_source(struct akv_client *c, struct akv_entry *src)
         akv_op_declared(&c->op, src);
 }
 
+/* RENAME, MOVE and COPY of a hash or a set are logged as the command
+ * itself, which reads its source: not an absolute effect, so it must not
+ * fall between a compaction's start and the copy of its stripes (that
+ * window's records are applied again on top of the new base).  Such a
+ * command runs holding the snapshot barrier, which a rewrite or a
+ * snapshot holds while it copies: asks the dispatcher to run it again
+ * with the barrier, and returns true, when argv[1] is not a string and
+ * the barrier is not held yet. */
+static bool rerun_with_barrier(struct akv_client *c)
+{
+    struct akv_entry *src;
+
+    if (c->op.barrier_held)
+        return false;
+    src = akv_find_notouch(c, 1);
+    if (!src || src->e_type == AKV_TYPE_STRING)
+        return false;
+    c->rerun_barrier = true;
+    return true;
+}
+
 static void rename_generic(struct akv_client *c, bool nx)
 {
     struct akv_key to = akv_arg_key(c, 2);
@@ -141,6 +162,8 @@ static void rename_generic(struct akv_client *c, bool nx)
     bool same = c->argl[1] == c->argl[2] &&
                 memcmp(c->argv[1], c->argv[2], c->argl[1]) == 0;
 
+    if (rerun_with_barrier(c))
+        return;
     src = akv_find_write(c, 1);
     if (!src) {
         akv_reply_error(&c->reply, "ERR no such key");
@@ -717,6 +740,8 @@ void akv_move_command(struct akv_client *c)
         return;
     }
     to.db = dst;
+    if (rerun_with_barrier(c))
+        return;
     src = akv_find_write(c, 1);
     if (!src || akv_op_find(&c->op, &to)) {
         akv_reply_int(&c->reply, 0);
@@ -788,6 +813,8 @@ void akv_copy_command(struct akv_client *c)
                                    "the same");
         return;
     }
+    if (rerun_with_barrier(c))
+        return;
     src = akv_find_read(c, 1);
     if (!src) {
         akv_reply_int(&c->reply, 0);
