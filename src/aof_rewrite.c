@@ -23,7 +23,8 @@
  * offset) or on elements of one container (HSET, HDEL, SADD, SREM: the
  * handlers log results, never increments or pops) replayed in the same
  * order, so each key and element ends as its last record says -- and the
- * barrier keeps db-wide effects out of the window.  A record that meets
+ * barrier keeps out of the window db-wide effects and the records that
+ * read a key (RENAME, MOVE, COPY of a hash or a set, which wait for it).  A record that meets
  * the key as another type (it changed type later in the window) fails
  * with WRONGTYPE, harmlessly: a later record sets the key.
  */
