@@ -542,6 +542,24 @@ const char *akv_enc_name(enum akv_enc enc)
     return (unsigned)enc < akv_nelem(names) ? names[enc] : "unknown";
 }
 
+/* A client op's evict_fn: other workers may have filled what make_room()
+ * freed, or the command stages more than it made room for (an HSET of
+ * many fields): evict more, from stripes this op does not hold (only
+ * tried, never waited for). */
+static bool evict_for_op(struct akv_op *op, size_t bytes, void *arg)
+{
+    struct akv_client *c = arg;
+    struct akv_hdr *h = c->ctx.a->hdr;
+    int64_t max = h->h_cfg.maxmemory;
+
+    if (h->h_cfg.maxmemory_policy == AKV_MM_NOEVICTION ||
+        max <= 0 || (uint64_t)max < bytes)
+        return false;
+    akv_evict_until(&c->ctx, &c->evict_op, (uint64_t)max - bytes, op->locked);
+    return atomic_load_explicit(&h->h_used, memory_order_relaxed) + bytes <=
+           (uint64_t)max;
+}
+
 struct akv_entry *akv_stage_entry(struct akv_client *c,
                                   const struct akv_key *k, size_t vlen,
                                   size_t room, int64_t expire)
@@ -549,13 +567,6 @@ struct akv_entry *akv_stage_entry(struct akv_client *c,
     struct akv_entry *e;
     size_t bytes = akv_chunk_class_size(sizeof(*e) + k->len + room);
 
-    /* Other workers may have filled what make_room() freed: evict more,
-     * from stripes this op does not hold (only tried, never waited for). */
-    if (!akv_op_room(&c->op, bytes) &&
-        c->ctx.a->hdr->h_cfg.maxmemory_policy != AKV_MM_NOEVICTION)
-        akv_evict_until(&c->ctx, &c->evict_op,
-                        (uint64_t)c->ctx.a->hdr->h_cfg.maxmemory - bytes,
-                        c->op.locked);
     if (!akv_op_room(&c->op, bytes)) {
         akv_op_discard(&c->op);
         akv_reply_oom(c);
@@ -832,6 +843,8 @@ static bool begin_op(struct akv_client *c, const struct akv_command *cmd,
         return true; /* a bad count: the handler replies its error */
     if (cmd->flags & AKV_CMD_ALLSTRIPES) {
         akv_op_init(op, &c->ctx);
+        op->evict_fn = evict_for_op;
+        op->evict_arg = c;
         akv_op_want_all(op);
     } else if (first) {
         last = last < 0 ? c->argc + last : last;
@@ -842,6 +855,8 @@ static bool begin_op(struct akv_client *c, const struct akv_command *cmd,
             return false;
         }
         akv_op_init(op, &c->ctx);
+        op->evict_fn = evict_for_op;
+        op->evict_arg = c;
         c->key_first = first;
         c->key_last = last;
         c->key_step = step;

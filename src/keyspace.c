@@ -112,6 +112,8 @@ void akv_op_init(struct akv_op *op, struct akv_ctx *ctx)
     op->ctx = ctx;
     op->want = op->locked = 0;
     op->barrier = op->barrier_held = false;
+    op->evict_fn = NULL;
+    op->evict_arg = NULL;
     op_reset(op);
 }
 
@@ -265,8 +267,10 @@ bool akv_op_room(struct akv_op *op, size_t bytes)
 
     if (max <= 0)
         return true;
-    return atomic_load_explicit(&h->h_used, memory_order_relaxed) + bytes <=
-           (uint64_t)max;
+    if (atomic_load_explicit(&h->h_used, memory_order_relaxed) + bytes <=
+        (uint64_t)max)
+        return true;
+    return op->evict_fn && op->evict_fn(op, bytes, op->evict_arg);
 }
 
 struct akv_entry *akv_op_new(struct akv_op *op, const struct akv_key *k,

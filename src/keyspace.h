@@ -72,6 +72,11 @@ struct akv_op {
     bool swap;
     uint8_t swap_a, swap_b;
     uint64_t expired; /* keys found expired during this op */
+    /* akv_op_room()'s fallback when there is no room: may evict from
+     * stripes the op does not hold; true if there is room now.  Set by
+     * the dispatcher for clients' ops; NULL (no eviction) otherwise. */
+    bool (*evict_fn)(struct akv_op *op, size_t bytes, void *arg);
+    void *evict_arg;
     /* Once an op stages more than AKV_OP_SCAN_ROWS rows, a filter says
      * which entries (by address) and which keys (by hash) may be staged,
      * so a large MGET or MSET does not rescan st[] per key.  Kept across
@@ -217,8 +222,9 @@ static inline bool akv_op_dirty(const struct akv_op *op)
     return op->nst || op->meta_e || op->flush_pdb != AKV_FLUSH_NONE ||
            op->swap || op->fx_n;
 }
-/* True when there is room for `bytes` more; false when maxmemory or the
- * arena would be exceeded. */
+/* True when there is room for `bytes` more under maxmemory, after the
+ * op's evict_fn (if any) evicted what the policy allows; false when
+ * maxmemory would be exceeded. */
 bool akv_op_room(struct akv_op *op, size_t bytes);
 
 /* Commit staged changes (if any) and unlock.  Returns 0, or -E2BIG when
