@@ -397,6 +397,8 @@ void akv_op_swapdb(struct akv_op *op, int a, int b)
 
 static void fx_put(struct akv_op *op, const void *p, size_t n)
 {
+    if (n == 0)
+        return; /* an empty argument: fx_buf may not exist yet */
     if (!akv_grow(&op->fx_buf, &op->fx_cap, op->fx_len + n, 1024))
         abort(); /* cannot keep the log's promise without memory */
     memcpy(op->fx_buf + op->fx_len, p, n);
