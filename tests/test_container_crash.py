@@ -385,6 +385,207 @@ def _diff(got, want):
     return out
 
 
+# ---------------------------------------------------------------------------
+# 2. Random SIGKILLs under 20 writing clients
+
+NCLIENTS = 20
+PROTECTED = 5          # clients 0..4 are never killed
+STORM_SECONDS = 15.0
+
+
+def pid_of(r):
+    info = r.execute_command("CLIENT", "INFO").decode()
+    return int(info.split("pid=")[1].split()[0])
+
+
+class Writer:
+    """One client and the model of its keys: hash wh:i, sets ws:i and
+    wt:i, a large hash wb:i made and deleted, and a counter field whose
+    increments may have an unknown outcome."""
+
+    def __init__(self, port, idx, redis):
+        self.port, self.idx, self.redis = port, idx, redis
+        self.protected = idx < PROTECTED
+        self.rng = random.Random(idx)
+        self.h, self.s, self.t = {}, set(), set()
+        self.big = None             # None: absent, else field count
+        self.ctr = [0, 0]           # the counter is in [lo, hi]
+        self.errors, self.lost, self.ops = [], 0, 0
+        self.r = None
+        self.pid = None
+
+    def connect(self):
+        r = self.redis.Redis(port=self.port, socket_timeout=LONG,
+                             single_connection_client=True)
+        self.pid = pid_of(r)
+        self.r = r
+
+    def lose(self, e):
+        if self.protected:
+            raise e
+        self.lost += 1
+        try:
+            self.r.close()
+        except Exception:  # noqa: B902 - already dead
+            pass
+        self.r = None
+
+    def do(self, fn):
+        """An idempotent operation: retried on a lost connection."""
+        while True:
+            try:
+                if self.r is None:
+                    self.connect()
+                out = fn(self.r)
+                self.ops += 1
+                return out
+            except (self.redis.ConnectionError, self.redis.TimeoutError) as e:
+                self.lose(e)
+
+    def incr(self, d):
+        """HINCRBY is not idempotent: a lost reply is an unknown outcome."""
+        try:
+            if self.r is None:
+                self.connect()
+            v = self.r.hincrby(b"wh:%d" % self.idx, b"ctr", d)
+            self.ops += 1
+            check(self.ctr[0] + d <= v <= self.ctr[1] + d,
+                  "counter %d outside %r + %d" % (v, self.ctr, d))
+            self.ctr = [v, v]
+        except (self.redis.ConnectionError, self.redis.TimeoutError) as e:
+            self.ctr[1] += d
+            self.lose(e)
+
+    def step(self):
+        i, rng = self.idx, self.rng
+        h, s, t = b"wh:%d" % i, b"ws:%d" % i, b"wt:%d" % i
+        op = rng.randint(0, 9)
+        f = b"f%d" % rng.randint(0, 300)
+        m = b"m%d" % rng.randint(0, 300)
+        if op <= 2:
+            v = b"v%d" % rng.randint(0, 10 ** 9)
+            self.do(lambda r: r.hset(h, f, v))
+            self.h[f] = v
+        elif op == 3:
+            self.do(lambda r: r.hdel(h, f))
+            self.h.pop(f, None)
+        elif op == 4:
+            self.incr(rng.randint(1, 5))
+        elif op <= 6:
+            self.do(lambda r: r.sadd(s, m))
+            self.s.add(m)
+        elif op == 7:
+            self.do(lambda r: r.srem(s, m))
+            self.s.discard(m)
+        elif op == 8 and self.s:
+            m = rng.choice(sorted(self.s))
+            self.do(lambda r: r.smove(s, t, m))
+            self.s.discard(m)
+            self.t.add(m)
+        elif self.big is None and rng.random() < 0.3:
+            b = b"wb:%d" % i
+            for k in range(0, 1000, 250):
+                kv = {b"b%d" % j: b"x%d" % j for j in range(k, k + 250)}
+                self.do(lambda r: r.hset(b, mapping=kv))
+            self.big = 1000
+        elif self.big is not None:
+            self.do(lambda r: r.delete(b"wb:%d" % i))
+            self.big = None
+
+    def run(self, stop):
+        try:
+            while not stop.is_set():
+                self.step()
+        except Exception as e:  # noqa: B902 - reported by the test
+            self.errors.append(repr(e))
+
+    def verify(self, c):
+        i = self.idx
+        h = dict(zip(*[iter(x for _, x in parse(
+            c.command(b"HGETALL", b"wh:%d" % i)))] * 2))
+        ctr = int(h.pop(b"ctr", b"0"))
+        check(self.ctr[0] <= ctr <= self.ctr[1],
+              "writer %d: counter %d outside %r" % (i, ctr, self.ctr))
+        check_eq(h, self.h, "writer %d: hash" % i)
+        for key, want in ((b"ws:%d" % i, self.s), (b"wt:%d" % i, self.t)):
+            got = set(x for _, x in parse(c.command(b"SMEMBERS", key)))
+            check_eq(got, want, "writer %d: set %r" % (i, key))
+        n = int(c.command(b"HLEN", b"wb:%d" % i)[1:-2])
+        check_eq(n, self.big or 0, "writer %d: large hash" % i)
+
+
+def test_random_kills_under_20_writers():
+    try:
+        import redis
+    except ImportError:
+        raise akvtest.SkipTest("redis-py is not installed")
+    srv = AofServer(extra=["--hz", "20"])
+    srv.start()
+    try:
+        storm(srv, redis)
+    finally:
+        srv.stop()
+        srv.remove_data()
+
+
+def storm(srv, redis):
+    writers = [Writer(srv.port, i, redis) for i in range(NCLIENTS)]
+    for w in writers:
+        w.connect()
+    stop = threading.Event()
+    threads = [threading.Thread(target=w.run, args=(stop,)) for w in writers]
+    for t in threads:
+        t.start()
+    kills = 0
+    rng = random.Random(3)
+    spared = {w.pid for w in writers[:PROTECTED]}
+    deadline = time.monotonic() + STORM_SECONDS
+    try:
+        with RespConn(srv.port, timeout=LONG) as c:
+            spared.add(client_pid(c))
+            while time.monotonic() < deadline:
+                time.sleep(rng.uniform(0.02, 0.1))
+                lst = c.command(b"CLIENT", b"LIST").decode(errors="replace")
+                pids = [int(x[4:]) for x in lst.split() if
+                        x.startswith("pid=")]
+                pids = [p for p in pids if p not in spared]
+                for p in rng.sample(pids, min(len(pids), rng.randint(1, 2))):
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                        kills += 1
+                    except ProcessLookupError:
+                        pass
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(LONG)
+    errs = [(w.idx, e) for w in writers for e in w.errors]
+    check(not errs, "writers saw errors: %r" % errs[:5])
+    lost = sum(w.lost for w in writers)
+    ops = sum(w.ops for w in writers)
+    print("# %d workers killed, %d connections lost, %d operations "
+          "acknowledged" % (kills, lost, ops))
+    check(kills >= 30 and lost >= 30, "too few kills: %d/%d" % (kills, lost))
+    check(not any(w.lost for w in writers[:PROTECTED]), "spared lost")
+    problems = arena_problems(srv)
+    check(not problems, "checker after the storm: %r" % problems[:5])
+    rc, out = offline_check(srv)
+    check_eq(rc, 0, "--check-arena after the storm: %s" % out)
+    with RespConn(srv.port, timeout=LONG) as c:
+        for w in writers:
+            w.verify(c)
+    time.sleep(1.5)  # a dead owner's records are reclaimed after 1 s
+    settle(srv.port)
+    live = dbdump(srv.port)
+    wait_drained(srv.port)
+    srv.crash(reboot=True)
+    srv.restart()
+    replayed = dbdump(srv.port)
+    check_eq(sorted(replayed), sorted(live), "keys after replay")
+    bad = [k for k in live if replayed[k] != live[k]]
+    check(not bad, "keys that differ after replay: %r" % bad[:5])
+
+
 if __name__ == "__main__":
     os.environ.setdefault("AKV_TEST_TIMEOUT", "600")
     akvtest.main(globals(), script_timeout=1200)
