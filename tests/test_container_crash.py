@@ -34,6 +34,9 @@ from test_aof import AofServer, LONG, wait_drained  # noqa: E402
 from test_crash import arena_problems, offline_check, client_pid  # noqa
 
 BEFORE_COMMIT = {"intent-prepared", "marked"}
+# Points a command may pass many times: also killed at a later pass.
+REPEATED = {"chunk-carved", "chunk-freed", "page-taken", "rehash-step",
+            "table-swap", "free-step"}
 AFTER_COMMIT = {"committed", "applied-half", "applied", "elem-applied-half"}
 DIED = (ConnectionClosed, ConnectionResetError, BrokenPipeError)
 
@@ -241,13 +244,15 @@ def settle(port):
     raise AssertionError("lazyfree_pending_objects stays: %s" % info)
 
 
-def run_case(port, db, cmds, point):
-    """Run cmds on a worker armed at point.  Returns the number of commands
-    answered before it died, or None when it survived them all."""
+def run_case(port, db, cmds, point, nth=1):
+    """Run cmds on a worker armed at the nth pass of point.  Returns the
+    number of commands answered before it died, or None when it survived
+    them all."""
     c = conn(port, db)
     try:
         if point:
-            check_eq(c.command(b"DEBUG", b"FAULT", point.encode(), b"1"),
+            check_eq(c.command(b"DEBUG", b"FAULT", point.encode(),
+                               b"%d" % nth),
                      b"+OK\r\n", "arm " + point)
         for i, cmd in enumerate(cmds):
             try:
@@ -300,7 +305,7 @@ def every_point(akv):
     others = {k: v for k, v in dbdump(port, dbs=(0,)).items()
               if k[1].startswith(b"other:")}
     reached = {p: [] for p in points}
-    missed = []
+    missed, deeper = [], []
     for name, db, keys, setup, cmds, rnd in SCENARIOS:
         prepare(port, db, keys, setup)
         before = prepare(port, db, keys, setup)
@@ -310,15 +315,20 @@ def every_point(akv):
             after = {k: kstate(c, k) for k in keys}
         check(after != before or setup is _setup_expiring,
               "%s changes nothing" % name)
-        for point in points:
+        for point, nth in [(p, n) for p in points for n in
+                           ((1, 4, 40) if p in REPEATED else (1,))]:
             prepare(port, db, keys, setup)
-            died = run_case(port, db, cmds, point)
-            what = "%s at %s" % (name, point)
+            died = run_case(port, db, cmds, point, nth)
+            what = "%s at %s %d" % (name, point, nth)
             if died is None:
-                missed.append(what)
+                if nth == 1:
+                    missed.append(what)
             else:
                 check_eq(died, len(cmds) - 1, what + ": died on the last")
-                reached[point].append(name)
+                if nth == 1:
+                    reached[point].append(name)
+                else:
+                    deeper.append(what)
             problems = arena_problems(akv)
             check(not problems, "%s: checker found %r" % (what, problems[:5]))
             with conn(port, db) as c:
@@ -348,6 +358,7 @@ def every_point(akv):
     for p in points:
         print("# %-18s reached by %d of %d mutations" % (
             p, len(reached[p]), len(SCENARIOS)))
+    print("# %d deaths at a later pass of a repeated point" % len(deeper))
     must = {"intent-prepared", "marked", "committed", "applied",
             "applied-half", "elem-applied-half", "free-step", "chunk-carved",
             "chunk-freed", "rehash-step", "table-swap"}
@@ -591,6 +602,7 @@ def storm(srv, redis):
 
 MILLION = 1000000
 READERS = 3
+PROBES = 256
 
 
 def info_int(c, field):
@@ -629,7 +641,9 @@ def lazy_free(kind, kill):
 
 def lazy_free_on(srv, kind, kill):
     c = RespConn(srv.port, timeout=LONG)
-    c.command(b"SET", b"probe", b"value")
+    # Readers cycle over keys of every stripe, the freed one's too.
+    for i in range(PROBES):
+        c.command(b"SET", b"probe:%d" % i, b"value")
     base = info_int(c, "used_memory")
     t0 = time.monotonic()
     build_million(c, kind)
@@ -644,9 +658,11 @@ def lazy_free_on(srv, kind, kill):
     def reader():
         try:
             with RespConn(srv.port, timeout=LONG) as r:
+                i = 0
                 while not stop.is_set():
+                    i += 1
                     t = time.monotonic()
-                    got = r.command(b"GET", b"probe")
+                    got = r.command(b"GET", b"probe:%d" % (i % PROBES))
                     dt = time.monotonic() - t
                     if got != b"$5\r\nvalue\r\n":
                         errors.append(got)
@@ -660,15 +676,17 @@ def lazy_free_on(srv, kind, kill):
     time.sleep(0.5)
     freeing.set()
     t0 = time.monotonic()
+    killed = False
     if kill:
+        # Killed at its 3rd step, unless it met other clients on the
+        # stripe so often that it left the freeing to the supervisor first.
         d = RespConn(srv.port, timeout=LONG)
-        d.command(b"DEBUG", b"FAULT", b"free-step", b"100")
+        d.command(b"DEBUG", b"FAULT", b"free-step", b"3")
         try:
             check_eq(d.command(b"DEL", b"huge"), b":1\r\n", "DEL")
-            d.read_reply()
-            raise AssertionError("the deleting worker survived")
+            check_eq(d.command(b"PING"), b"+PONG\r\n", "survivor")
         except DIED:
-            pass
+            killed = True
         d.close()
         check_eq(c.command(b"EXISTS", b"huge"), b":0\r\n", "gone at once")
     else:
@@ -695,7 +713,7 @@ def lazy_free_on(srv, kind, kill):
     rc, out = offline_check(srv)
     check_eq(rc, 0, "--check-arena after the free: %s" % out)
     c.close()
-    res = {"kind": kind, "kill": kill, "built_s": built, "freed_s": freed,
+    res = {"kind": kind, "kill": kill, "killed": killed, "built_s": built, "freed_s": freed,
            "pending": pending_seen, "replied_s": replied, "base": base, "full": full,
            "after": after, "n": len(lat),
            "p99_ms": percentile(lat, 0.99) * 1000,
@@ -705,7 +723,8 @@ def lazy_free_on(srv, kind, kill):
     print("# lazy free of a 1M %s%s: built in %.1fs, freed in %.2fs, "
           "replied in %.3fs, %d pending, used_memory %d -> %d -> %d; %d GETs, p99 %.2f ms, "
           "max %.2f ms (before: p99 %.2f ms, max %.2f ms)"
-          % (kind, " (deleting worker killed)" if kill else "", built, freed,
+          % (kind, " (deleting worker killed)" if killed else
+             " (deleting worker survived)" if kill else "", built, freed,
              replied, pending_seen, base, full, after, len(lat), res["p99_ms"],
              res["max_ms"], res["idle_p99_ms"], res["idle_max_ms"]))
     # The container's memory is back, but for page runs kept for reuse.
@@ -723,8 +742,12 @@ def test_lazy_free_of_a_million_field_hash():
 
 
 def test_lazy_free_finished_by_the_supervisor():
-    lazy_free("set", kill=True)
-    lazy_free("hash", kill=True)
+    for kind in ("set", "hash"):
+        for _ in range(3):
+            if lazy_free(kind, kill=True)["killed"]:
+                break
+        else:
+            raise AssertionError("no deleting worker died in the free")
 
 
 if __name__ == "__main__":
