@@ -137,6 +137,31 @@ def _setup_expiring(c):
     time.sleep(0.01)
 
 
+def _setup_expiring_set(c):
+    c.command(b"DEBUG", b"SET-ACTIVE-EXPIRE", b"0")
+    sadd(c, b"big", members(BIG))
+    c.command(b"PEXPIRE", b"big", b"1")
+    time.sleep(0.01)
+
+
+def _setup_sht_to_int(c):
+    sadd(c, b"s", members(BIG))
+    sadd(c, b"t", ints(100))
+
+
+def _setup_big_dst(c):
+    sadd(c, b"s", ints(100))
+    sadd(c, b"t", ints(50, 25))
+    sadd(c, b"d", members(BIG))
+
+
+def _setup_big_in_both_dbs(c):
+    hset(c, b"big", fields(BIG))
+    c.command(b"SELECT", b"5")
+    sadd(c, b"other", members(700))
+    c.command(b"SELECT", b"0")
+
+
 def _hset_many(start, n):
     return (b"HSET", b"h", *[x for p in fields(n, start, 9) for x in p])
 
@@ -206,6 +231,25 @@ SCENARIOS = [
      [(b"RENAME", b"big", b"dst")], False),
     ("RENAME large set", 0, [b"big", b"other-name"], _setup_big_set,
      [(b"RENAME", b"big", b"other-name")], False),
+    ("SADD over an expired large set", 0, [b"big"], _setup_expiring_set,
+     [(b"SADD", b"big", b"fresh")], False),
+    ("SMOVE into an intset that converts", 0, [b"s", b"t"],
+     _setup_sht_to_int, [(b"SMOVE", b"s", b"t", b"m7")], False),
+    ("SINTERSTORE over a large destination", 0, [b"s", b"t", b"d"],
+     _setup_big_dst, [(b"SINTERSTORE", b"d", b"s", b"t")], False),
+    ("SUNIONSTORE large", 0, [b"s", b"t", b"d"], _setup_sht,
+     [(b"SUNIONSTORE", b"d", b"s", b"t")], False),
+    ("SDIFFSTORE over a source", 0, [b"s", b"t"], _setup_sht,
+     [(b"SDIFFSTORE", b"t", b"s", b"t")], False),
+    ("SPOP all of an intset", 0, [b"s"], _setup_sint,
+     [(b"SPOP", b"s", b"1000")], True),
+    ("HSETNX hashtable", 0, [b"h"], _setup_hht,
+     [(b"HSETNX", b"h", b"brand-new", b"v")], False),
+    ("MOVE large hash to db 5", 0, [b"big", (5, b"big"), (5, b"other")],
+     _setup_big_in_both_dbs, [(b"MOVE", b"big", b"5")], False),
+    ("COPY large hash to db 5", 0, [b"big", (5, b"big"), (5, b"other")],
+     _setup_big_in_both_dbs, [(b"COPY", b"big", b"big", b"DB", b"5")],
+     False),
     ("COPY large hash", 0, [b"big", b"copy"], _setup_big_hash,
      [(b"COPY", b"big", b"copy")], False),
     ("COPY large set REPLACE", 0, [b"big", b"s"], _setup_big_set_and_s,
@@ -220,15 +264,33 @@ def conn(port, db):
     return c
 
 
+def on_key(c, db, key, fn):
+    """fn(c, name) for a key named as scenarios do: a name in the
+    scenario's db, or (db, name)."""
+    kdb, name = key if isinstance(key, tuple) else (db, key)
+    if kdb != db:
+        c.command(b"SELECT", b"%d" % kdb)
+    try:
+        return fn(c, name)
+    finally:
+        if kdb != db:
+            c.command(b"SELECT", b"%d" % db)
+
+
+def states(c, db, keys):
+    return {k: on_key(c, db, k, kstate) for k in keys}
+
+
 def prepare(port, db, keys, setup):
     """Set the keys up; their state (a key only expired so far is not
     looked at: that would delete it)."""
     with conn(port, db) as c:
-        c.command(b"DEL", *keys)
+        for k in keys:
+            on_key(c, db, k, lambda c, name: c.command(b"DEL", name))
         setup(c)
-        if setup is _setup_expiring:
+        if setup in (_setup_expiring, _setup_expiring_set):
             return {k: None for k in keys}
-        return {k: kstate(c, k) for k in keys}
+        return states(c, db, keys)
 
 
 def settle(port):
@@ -312,7 +374,7 @@ def every_point(akv):
         check_eq(run_case(port, db, cmds, None), None, name + " unfaulted")
         settle(port)
         with conn(port, db) as c:
-            after = {k: kstate(c, k) for k in keys}
+            after = states(c, db, keys)
         check(after != before or setup is _setup_expiring,
               "%s changes nothing" % name)
         for point, nth in [(p, n) for p in points for n in
@@ -332,7 +394,7 @@ def every_point(akv):
             problems = arena_problems(akv)
             check(not problems, "%s: checker found %r" % (what, problems[:5]))
             with conn(port, db) as c:
-                got = {k: kstate(c, k) for k in keys}
+                got = states(c, db, keys)
             if rnd:
                 ok = spop_ok(before[b"s"], got[b"s"], int(cmds[-1][2]))
                 check(ok, "%s: %r" % (what, got))
