@@ -486,6 +486,7 @@ class Writer:
         self.errors, self.lost, self.ops = [], 0, 0
         self.r = None
         self.pid = None
+        self.points, self.armed = [], 0
 
     def connect(self):
         r = self.redis.Redis(port=self.port, socket_timeout=LONG,
@@ -531,6 +532,12 @@ class Writer:
 
     def step(self):
         i, rng = self.idx, self.rng
+        if not self.protected and self.points and rng.random() < 0.01:
+            # Die at a named point of a later mutation of this worker.
+            point = rng.choice(self.points).encode()
+            self.do(lambda r: r.execute_command(
+                "DEBUG", "FAULT", point, rng.randint(1, 50)))
+            self.armed += 1
         h, s, t = b"wh:%d" % i, b"ws:%d" % i, b"wt:%d" % i
         op = rng.randint(0, 9)
         f = b"f%d" % rng.randint(0, 300)
@@ -603,7 +610,9 @@ def test_random_kills_under_20_writers():
 
 def storm(srv, redis):
     writers = [Writer(srv.port, i, redis) for i in range(NCLIENTS)]
+    points = points_of(srv.port)
     for w in writers:
+        w.points = points
         w.connect()
     stop = threading.Event()
     threads = [threading.Thread(target=w.run, args=(stop,)) for w in writers]
@@ -636,8 +645,9 @@ def storm(srv, redis):
     check(not errs, "writers saw errors: %r" % errs[:5])
     lost = sum(w.lost for w in writers)
     ops = sum(w.ops for w in writers)
-    print("# %d workers killed, %d connections lost, %d operations "
-          "acknowledged" % (kills, lost, ops))
+    print("# %d workers killed, %d armed at a fault point, %d connections "
+          "lost, %d operations acknowledged" % (
+              kills, sum(w.armed for w in writers), lost, ops))
     check(kills >= 30 and lost >= 30, "too few kills: %d/%d" % (kills, lost))
     check(not any(w.lost for w in writers[:PROTECTED]), "spared lost")
     problems = arena_problems(srv)
