@@ -257,6 +257,17 @@ SCENARIOS = [
 ]
 
 
+def no_sanitizer_reports(srv):
+    """A worker that a sanitizer stopped dies like a killed one: look for
+    its report in the server's log."""
+    with open(srv.logpath, "rb") as f:
+        log = f.read().decode(errors="replace")
+    for marker in ("ERROR: AddressSanitizer", "runtime error:",
+                   "ERROR: LeakSanitizer"):
+        i = log.find(marker)
+        check(i < 0, "sanitizer report: %s" % log[i:i + 2000])
+
+
 def conn(port, db):
     c = RespConn(port, timeout=LONG)
     if db:
@@ -348,6 +359,7 @@ def test_every_point_of_every_container_mutation():
     akv.start()
     try:
         every_point(akv)
+        no_sanitizer_reports(akv)
     finally:
         akv.stop()
         akv.remove_data()
@@ -433,6 +445,7 @@ def every_point(akv):
     time.sleep(1.5)  # a dead owner's records are reclaimed after 1 s
     live = dbdump(port)
     wait_drained(port)
+    no_sanitizer_reports(akv)
     akv.crash(reboot=True)
     akv.restart()
     replayed = dbdump(akv.port)
@@ -603,6 +616,7 @@ def test_random_kills_under_20_writers():
     srv.start()
     try:
         storm(srv, redis)
+        no_sanitizer_reports(srv)
     finally:
         srv.stop()
         srv.remove_data()
@@ -661,6 +675,7 @@ def storm(srv, redis):
     settle(srv.port)
     live = dbdump(srv.port)
     wait_drained(srv.port)
+    no_sanitizer_reports(srv)
     srv.crash(reboot=True)
     srv.restart()
     replayed = dbdump(srv.port)
@@ -706,7 +721,9 @@ def lazy_free(kind, kill):
                                               "--hz", "20"])
     srv.start()
     try:
-        return lazy_free_on(srv, kind, kill)
+        res = lazy_free_on(srv, kind, kill)
+        no_sanitizer_reports(srv)
+        return res
     finally:
         srv.stop()
 
@@ -820,6 +837,72 @@ def test_lazy_free_finished_by_the_supervisor():
                 break
         else:
             raise AssertionError("no deleting worker died in the free")
+
+
+# ---------------------------------------------------------------------------
+# 4. The supervisor killed in its own expiry of a large container
+
+def test_supervisor_killed_expiring_a_large_container():
+    """Active expiry runs in the supervisor, and so does the freeing of
+    what it expires: killed at each step, a restart on the live arena
+    finds the checker clean, the container gone, the rest intact, and the
+    AOF replays to the same."""
+    died = []
+    for point in ("intent-prepared", "marked", "committed", "applied-half",
+                  "applied", "free-step", "chunk-freed"):
+        os.environ["ARENAKV_FAULT"] = point
+        srv = AofServer(extra=["--hz", "50"])
+        try:
+            srv.start()
+            del os.environ["ARENAKV_FAULT"]
+            if supervisor_expiry(srv, point):
+                died.append(point)
+        finally:
+            os.environ.pop("ARENAKV_FAULT", None)
+            srv.stop()
+            srv.remove_data()
+    print("# the supervisor died at %s" % ", ".join(died))
+    check({"intent-prepared", "committed", "free-step"} <= set(died),
+          "the supervisor reached only %r" % died)
+
+
+def supervisor_expiry(srv, point):
+    with RespConn(srv.port, timeout=LONG) as c:
+        hset(c, b"keep:h", fields(BIG))
+        sadd(c, b"keep:s", members(BIG))
+        sadd(c, b"big", members(BIG))
+        keep = dbdump(srv.port, dbs=(0,))
+        del keep[(0, b"big")]
+        c.command(b"PEXPIRE", b"big", b"50")
+        try:
+            srv.proc.wait(5)  # dies at the point, if its expiry passes it
+        except Exception:  # noqa: B902 - not reached
+            pass
+        died = srv.proc.returncode is not None
+        check(srv.proc.returncode in (None, -signal.SIGKILL),
+              "supervisor at %s: %r" % (point, srv.proc.returncode))
+        # This connection's worker outlives the supervisor.
+        raw = c.command(b"DEBUG", b"CHECK-ARENA")
+        check_eq(raw, b"*0\r\n", "checker at once after death at " + point)
+        check_eq(c.command(b"EXISTS", b"big"), b":0\r\n", "expired")
+    no_sanitizer_reports(srv)
+    os.killpg(srv.pid, signal.SIGKILL)
+    srv._reap_group()
+    srv.restart()  # re-attaches the arena
+    settle(srv.port)
+    problems = arena_problems(srv)
+    check(not problems, "%s: checker after restart %r" % (point,
+                                                          problems[:5]))
+    live = dbdump(srv.port, dbs=(0,))
+    check(live == keep, "keys after the supervisor died at %s: %r" % (
+        point, _diff(live, keep)))
+    wait_drained(srv.port)
+    srv.crash(reboot=True)
+    srv.restart()
+    replayed = dbdump(srv.port, dbs=(0,))
+    check(replayed == keep, "replayed after %s: %r" % (
+        point, _diff(replayed, keep)))
+    return died
 
 
 if __name__ == "__main__":
