@@ -474,6 +474,7 @@ def _diff(got, want):
 # ---------------------------------------------------------------------------
 # 2. Random SIGKILLs under 20 writing clients
 
+SEED = int(os.environ.get("AKV_SEED", "0"))  # another seed: another run
 NCLIENTS = 20
 PROTECTED = 5          # clients 0..4 are never killed
 STORM_SECONDS = 15.0
@@ -492,9 +493,10 @@ class Writer:
     def __init__(self, port, idx, redis):
         self.port, self.idx, self.redis = port, idx, redis
         self.protected = idx < PROTECTED
-        self.rng = random.Random(idx)
+        self.rng = random.Random(idx + SEED * 1000)
         self.h, self.s, self.t = {}, set(), set()
         self.big = None             # None: absent, else field count
+        self.copy = None            # wc:i, a COPY of it
         self.ctr = [0, 0]           # the counter is in [lo, hi]
         self.errors, self.lost, self.ops = [], 0, 0
         self.r = None
@@ -581,6 +583,11 @@ class Writer:
                 kv = {b"b%d" % j: b"x%d" % j for j in range(k, k + 250)}
                 self.do(lambda r: r.hset(b, mapping=kv))
             self.big = 1000
+        elif self.big is not None and rng.random() < 0.5:
+            # A copy across stripes (most likely): O(n), idempotent.
+            self.do(lambda r: r.copy(b"wb:%d" % i, b"wc:%d" % i,
+                                     replace=True))
+            self.copy = self.big
         elif self.big is not None:
             self.do(lambda r: r.delete(b"wb:%d" % i))
             self.big = None
@@ -605,6 +612,8 @@ class Writer:
             check_eq(got, want, "writer %d: set %r" % (i, key))
         n = int(c.command(b"HLEN", b"wb:%d" % i)[1:-2])
         check_eq(n, self.big or 0, "writer %d: large hash" % i)
+        n = int(c.command(b"HLEN", b"wc:%d" % i)[1:-2])
+        check_eq(n, self.copy or 0, "writer %d: its copy" % i)
 
 
 def test_random_kills_under_20_writers():
@@ -633,7 +642,7 @@ def storm(srv, redis):
     for t in threads:
         t.start()
     kills = 0
-    rng = random.Random(3)
+    rng = random.Random(3 + SEED)
     spared = {w.pid for w in writers[:PROTECTED]}
     deadline = time.monotonic() + STORM_SECONDS
     try:
