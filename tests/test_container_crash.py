@@ -17,6 +17,9 @@
    clients run GET: their latency is printed, memory and
    lazyfree_pending_objects come back, also when the deleting worker is
    killed in the middle of the freeing (the supervisor finishes it).
+4. The supervisor killed at each step of its own active expiry of a
+   large container: a restart on the live arena is clean and the AOF
+   replays to the same data.
 """
 
 import os
