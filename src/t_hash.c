@@ -35,12 +35,6 @@
 #include "server.h"
 #include "util.h"
 
-/* Until the large encoding links, hashes stay packed whatever their
- * size. */
-#ifndef AKV_HASH_LARGE
-#define AKV_HASH_LARGE 1
-#endif
-
 /* ------------------------------------------------------------ scratch */
 
 static struct akv_lp_pair *pairs; /* a hash's pairs being rebuilt */
@@ -159,7 +153,6 @@ static struct akv_entry *put_packed(struct akv_client *c,
     return e;
 }
 
-#if AKV_HASH_LARGE
 static int64_t max_entries(const struct akv_client *c)
 {
     return c->ctx.a->hdr->h_cfg.hash_max_listpack_entries;
@@ -217,7 +210,6 @@ static long long set_large(struct akv_client *c, struct akv_entry *ke,
     }
     return added;
 }
-#endif
 
 /* Whether writing set[0..nset) makes a packed hash convert. */
 static bool too_long(const struct akv_client *c,
@@ -240,10 +232,8 @@ static long long hash_set(struct akv_client *c, struct akv_entry *old,
     long long added = 0;
     long n;
 
-#if AKV_HASH_LARGE
     if (old && !is_packed(old))
         return set_large(c, old, set, nset);
-#endif
     if ((n = load_pairs(c, old, nset)) < 0)
         return -1;
     for (size_t i = 0; i < nset; i++) {
@@ -257,12 +247,8 @@ static long long hash_set(struct akv_client *c, struct akv_entry *old,
         pairs[at].v = set[i].v;
         pairs[at].vlen = set[i].vlen;
     }
-#if AKV_HASH_LARGE
     if (too_long(c, set, nset) || n > max_entries(c))
         return put_large(c, old, (size_t)n) ? added : -1;
-#else
-    (void)too_long;
-#endif
     return put_packed(c, old, (size_t)n) ? added : -1;
 }
 
@@ -281,29 +267,19 @@ static bool hash_get(struct akv_client *c, struct akv_entry *e,
         *vlen = p.vlen;
         return true;
     }
-#if AKV_HASH_LARGE
     struct akv_entry *el = akv_cont_find(&c->op, e, f, flen);
     if (!el)
         return false;
     *v = akv_elem_val(el);
     *vlen = akv_elem_vlen(el);
     return true;
-#else
-    (void)c;
-    return false;
-#endif
 }
 
 uint64_t akv_hash_len(struct akv_arena *a, const struct akv_entry *ke)
 {
     if (is_packed(ke))
         return akv_lp_count(ke->e_data + ke->e_klen, ke->e_vlen);
-#if AKV_HASH_LARGE
     return akv_cont_len(a, ke);
-#else
-    (void)a;
-    return 0;
-#endif
 }
 
 struct pair_visit {
@@ -311,7 +287,6 @@ struct pair_visit {
     void *ctx;
 };
 
-#if AKV_HASH_LARGE
 static bool visit_elem(struct akv_entry *el, void *ctx)
 {
     struct pair_visit *pv = ctx;
@@ -319,7 +294,6 @@ static bool visit_elem(struct akv_entry *el, void *ctx)
     return pv->fn(akv_elem_field(el), akv_elem_flen(el), akv_elem_val(el),
                   akv_elem_vlen(el), pv->ctx);
 }
-#endif
 
 bool akv_hash_foreach(struct akv_arena *a, struct akv_entry *ke,
                       akv_pair_fn fn, void *ctx)
@@ -334,13 +308,8 @@ bool akv_hash_foreach(struct akv_arena *a, struct akv_entry *ke,
                 return false;
         return true;
     }
-#if AKV_HASH_LARGE
     struct pair_visit pv = {fn, ctx};
     return akv_cont_foreach(a, ke, visit_elem, &pv);
-#else
-    (void)a;
-    return true;
-#endif
 }
 
 /* Look hash argv[1] up for a read; NULL when missing or (after replying
@@ -458,7 +427,6 @@ static long long hdel_packed(struct akv_client *c, struct akv_entry *e)
     return put_packed(c, e, (size_t)n) ? deleted : -1;
 }
 
-#if AKV_HASH_LARGE
 static long long hdel_large(struct akv_client *c, struct akv_entry *ke)
 {
     long long deleted = 0;
@@ -477,7 +445,6 @@ static long long hdel_large(struct akv_client *c, struct akv_entry *ke)
     }
     return deleted;
 }
-#endif
 
 void akv_hdel_command(struct akv_client *c)
 {
@@ -491,11 +458,7 @@ void akv_hdel_command(struct akv_client *c)
         akv_reply_int(&c->reply, 0);
         return;
     }
-#if AKV_HASH_LARGE
     deleted = is_packed(e) ? hdel_packed(c, e) : hdel_large(c, e);
-#else
-    deleted = hdel_packed(c, e);
-#endif
     if (deleted < 0)
         return;
     if (deleted)
@@ -756,7 +719,6 @@ static void reply_picks_len(struct akv_client *c, long n, bool withvalues)
 static bool random_pair(struct akv_client *c, struct akv_entry *e,
                         struct akv_lp_pair *out)
 {
-#if AKV_HASH_LARGE
     if (!is_packed(e)) {
         struct akv_entry *el = akv_cont_random(c->ctx.a, e);
         if (!el)
@@ -767,7 +729,6 @@ static bool random_pair(struct akv_client *c, struct akv_entry *e,
         out->vlen = akv_elem_vlen(el);
         return true;
     }
-#endif
     uint32_t n = akv_lp_count(akv_entry_val(e), e->e_vlen);
     uint32_t at = n ? (uint32_t)(akv_random_u64() % n) : 0;
     struct akv_lp_iter it;
@@ -960,7 +921,6 @@ struct scan_collect {
     bool oom;
 };
 
-#if AKV_HASH_LARGE
 static bool scan_elem(struct akv_entry *el, void *ctx)
 {
     struct scan_collect *sc = ctx;
@@ -972,7 +932,6 @@ static bool scan_elem(struct akv_entry *el, void *ctx)
     return collect_pair(akv_elem_field(el), akv_elem_flen(el),
                         akv_elem_val(el), akv_elem_vlen(el), &sc->cc);
 }
-#endif
 
 void akv_hscan_command(struct akv_client *c)
 {
@@ -1003,7 +962,6 @@ void akv_hscan_command(struct akv_client *c)
         sc.cc.n = (size_t)n;
         cur = 0;
     } else {
-#if AKV_HASH_LARGE
         long long visits = AKV_MIN(o.count * 10, 1LL << 30);
         do {
             cur = akv_cont_scan(c->ctx.a, e, cur, scan_elem, &sc);
@@ -1013,7 +971,6 @@ void akv_hscan_command(struct akv_client *c)
             akv_reply_oom(c);
             return;
         }
-#endif
     }
     for (size_t i = 0; i < sc.cc.n; i++)
         if (!o.pat || akv_glob_match(o.pat, o.plen, pairs[i].f,
