@@ -12,6 +12,7 @@
 #include "build-config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,6 +432,26 @@ int akv_arg_ll(struct akv_client *c, int i, long long *v)
 {
     return akv_arg_ll_msg(c, i, v,
                           "ERR value is not an integer or out of range");
+}
+
+/* As Redis's parseScanCursorOrReply (strtoul: leading blanks refused,
+ * an empty cursor is 0). */
+int akv_arg_cursor(struct akv_client *c, int i, uint64_t *cur)
+{
+    char buf[32], *end;
+
+    if (c->argl[i] >= sizeof(buf) || isspace((unsigned char)c->argv[i][0]))
+        goto bad;
+    memcpy(buf, c->argv[i], c->argl[i]);
+    buf[c->argl[i]] = '\0';
+    errno = 0;
+    *cur = strtoull(buf, &end, 10);
+    if (errno == ERANGE || *end != '\0')
+        goto bad;
+    return 0;
+bad:
+    akv_reply_error(&c->reply, "ERR invalid cursor");
+    return AKV_ERR;
 }
 
 bool akv_arg_is(const struct akv_client *c, int i, const char *lit)

@@ -83,6 +83,8 @@ size_t akv_command_count(void);
 
 /* ---- helpers for handlers (reply-then-return on error) */
 int akv_arg_ll(struct akv_client *c, int i, long long *v);
+/* argv[i] as a SCAN-family cursor; replies Redis's error. */
+int akv_arg_cursor(struct akv_client *c, int i, uint64_t *cur);
 int akv_arg_ll_msg(struct akv_client *c, int i, long long *v,
                    const char *msg);
 bool akv_arg_is(const struct akv_client *c, int i, const char *lit);

@@ -866,25 +866,6 @@ void akv_hrandfield_command(struct akv_client *c)
 
 /* ------------------------------------------------------------ HSCAN */
 
-/* As Redis's parseScanCursorOrReply (strtoul). */
-static int parse_cursor(struct akv_client *c, int i, uint64_t *cur)
-{
-    char buf[32], *end;
-
-    if (c->argl[i] >= sizeof(buf) || isspace((unsigned char)c->argv[i][0]))
-        goto bad;
-    memcpy(buf, c->argv[i], c->argl[i]);
-    buf[c->argl[i]] = '\0';
-    errno = 0;
-    *cur = strtoull(buf, &end, 10);
-    if (errno == ERANGE || *end != '\0')
-        goto bad;
-    return 0;
-bad:
-    akv_reply_error(&c->reply, "ERR invalid cursor");
-    return AKV_ERR;
-}
-
 struct hscan_opts {
     long long count;
     const char *pat;
@@ -943,7 +924,7 @@ void akv_hscan_command(struct akv_client *c)
     char buf[24];
     long n;
 
-    if (parse_cursor(c, 2, &cur) < 0)
+    if (akv_arg_cursor(c, 2, &cur) < 0)
         return;
     e = akv_find_read(c, 1);
     if (akv_wrongtype(c, e, AKV_TYPE_HASH))

@@ -549,24 +549,6 @@ static void scan_one(struct akv_arena *a, int si, struct akv_entry *e,
     keys_one(a, si, e, &sc->k);
 }
 
-static int parse_scan_cursor(struct akv_client *c, uint64_t *cur)
-{
-    char buf[32], *end;
-
-    if (c->argl[1] >= sizeof(buf) || isspace((unsigned char)c->argv[1][0]))
-        goto bad;
-    memcpy(buf, c->argv[1], c->argl[1]);
-    buf[c->argl[1]] = '\0';
-    errno = 0;
-    *cur = strtoull(buf, &end, 10);
-    if (errno == ERANGE || *end != '\0')
-        goto bad; /* an empty cursor is 0, as strtoul() says */
-    return 0;
-bad:
-    akv_reply_error(&c->reply, "ERR invalid cursor");
-    return AKV_ERR;
-}
-
 static int parse_scan_options(struct akv_client *c, long long *count,
                               struct scan_ctx *sc)
 {
@@ -608,7 +590,7 @@ void akv_scan_command(struct akv_client *c)
     char buf[32];
     int si, n;
 
-    if (parse_scan_cursor(c, &cur) < 0 ||
+    if (akv_arg_cursor(c, 1, &cur) < 0 ||
         parse_scan_options(c, &count, &sc) < 0)
         return;
     si = (int)(cur & (AKV_NSTRIPES - 1));

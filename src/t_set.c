@@ -1263,24 +1263,6 @@ void akv_sintercard_command(struct akv_client *c)
 
 /* --------------------------------------------------------- SSCAN */
 
-static int parse_cursor(struct akv_client *c, int i, uint64_t *cur)
-{
-    char buf[32], *end;
-
-    if (c->argl[i] >= sizeof(buf) || isspace((unsigned char)c->argv[i][0]))
-        goto bad;
-    memcpy(buf, c->argv[i], c->argl[i]);
-    buf[c->argl[i]] = '\0';
-    errno = 0;
-    *cur = strtoull(buf, &end, 10);
-    if (errno == ERANGE || *end != '\0')
-        goto bad;
-    return 0;
-bad:
-    akv_reply_error(&c->reply, "ERR invalid cursor");
-    return AKV_ERR;
-}
-
 struct scan_ctx {
     struct mlist *out;
     const char *pat;
@@ -1318,7 +1300,7 @@ void akv_sscan_command(struct akv_client *c)
     struct akv_entry *e;
     char buf[24];
 
-    if (parse_cursor(c, 2, &cur) < 0)
+    if (akv_arg_cursor(c, 2, &cur) < 0)
         return;
     e = akv_find_read(c, 1);
     if (akv_wrongtype(c, e, AKV_TYPE_SET))
