@@ -435,6 +435,11 @@ def container_throughput(akv, ref, args, rows):
             [b"member:%05d" % i] for i in range(1000)]))
         pipe_commands(srv, batched(b"SADD", b"s1000b", [
             [b"member:%05d" % i] for i in range(500, 1500)]))
+        # 10,000 packed hashes of 10 fields: the same commands spread
+        # over many keys (and stripes) instead of one.
+        pipe_commands(srv, [[b"HSET", b"hk:%012d" % k] + [
+            x for i in range(10) for x in (b"f%d" % i, b"v" * 32)]
+            for k in range(10000)])
     tests = [
         ("HSET", ["HSET", "myhash", "element:__rand_int__", "v" * 32]),
         ("HGET", ["HGET", "myhash", "element:__rand_int__"]),
@@ -443,16 +448,21 @@ def container_throughput(akv, ref, args, rows):
         ("SISMEMBER", ["SISMEMBER", "myset", "element:__rand_int__"]),
         ("HGETALL 100 fields", ["HGETALL", "h100"]),
         ("SINTER 1000x1000", ["SINTER", "s1000a", "s1000b"]),
+        ("HSET 10000 packed keys", ["HSET", "hk:__rand_int__", "f5",
+                                    "w" * 32]),
+        ("HGET 10000 packed keys", ["HGET", "hk:__rand_int__", "f5"]),
     ]
     for name, command in tests:
+        rand = 10000 if "10000" in name else 100000
         for pipeline in (1, 16):
             n = (100000 if pipeline == 1 else 400000) // scale
             if name.startswith(("HGETALL", "SINTER")):
                 n //= 4 if pipeline == 1 else 10
             rows.append(("%s c=50 P=%d" % (name, pipeline),
-                         measure_cmd(akv, command, 50, pipeline, n, args.runs),
+                         measure_cmd(akv, command, 50, pipeline, n, args.runs,
+                                     rand),
                          measure_cmd(ref, command, 50, pipeline, n,
-                                     args.runs)))
+                                     args.runs, rand)))
             print("#", rows[-1][0], "done", file=sys.stderr, flush=True)
 
 

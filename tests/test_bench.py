@@ -32,7 +32,8 @@ WORKLOADS = ["GET c=1 P=1 32B", "GET c=50 P=1 32B", "GET c=50 P=16 32B",
 CONTAINER_WORKLOADS = [
     "%s c=50 P=%d" % (name, p)
     for name in ("HSET", "HGET", "HINCRBY", "SADD", "SISMEMBER",
-                 "HGETALL 100 fields", "SINTER 1000x1000")
+                 "HGETALL 100 fields", "SINTER 1000x1000",
+                 "HSET 10000 packed keys", "HGET 10000 packed keys")
     for p in (1, 16)] + [
     "%s into %d elements c=50 P=16" % (cmd, n)
     for cmd in ("HSET", "SADD") for n in (100, 20000)]
