@@ -20,6 +20,7 @@ import argparse
 import csv
 import io
 import os
+import re
 import shutil
 import signal
 import socket
@@ -357,28 +358,341 @@ def memory_and_restart(args, out):
                   a["cold"], r["cold_plain"], a["cold"] / r["cold_plain"]))
 
 
+# --- Hashes and sets -------------------------------------------------------
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests"))
+from akvtest import RespConn, pack_command  # noqa: E402
+
+ELEMS = {"full": 1000000, "quick": 200000, "smoke": 20000}
+
+
+def benchmark_cmd(port, command, clients, pipeline, n, rand=100000):
+    """redis-benchmark running an arbitrary command (the words after the
+    options; __rand_int__ becomes a 12-digit number below rand)."""
+    argv = ["redis-benchmark", "-p", str(port), "-c", str(clients), "-P",
+            str(pipeline), "-n", str(n), "-r", str(rand), "--csv"] + command
+    out = subprocess.run(argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, timeout=600).stdout
+    rows = list(csv.reader(io.StringIO(out.decode())))
+    for row in rows[1:]:
+        return {"rps": float(row[1]), "p50": float(row[4]),
+                "p99": float(row[6])}
+    raise RuntimeError("redis-benchmark printed no result for %s" % command)
+
+
+def measure_cmd(server, command, clients, pipeline, n, runs, rand=100000):
+    """Median of each figure over runs, with the spread of the rate."""
+    results = []
+    for _ in range(runs):
+        c0 = server.cpu_seconds()
+        r = benchmark_cmd(server.port, command, clients, pipeline, n, rand)
+        time.sleep(0.2)
+        r["cpu_us"] = (server.cpu_seconds() - c0) * 1e6 / n
+        results.append(r)
+    med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+    med["min"] = min(r["rps"] for r in results)
+    med["max"] = max(r["rps"] for r in results)
+    return med
+
+
+def pipe_commands(srv, commands):
+    """Send a list of commands (lists of bytes) through redis-cli --pipe."""
+    data = b"".join(pack_command(*c) for c in commands)
+    subprocess.run(["redis-cli", "-p", str(srv.port), "--pipe"], input=data,
+                   stdout=subprocess.DEVNULL, check=True)
+
+
+def batched(cmd, key, items, batch=1000):
+    """cmd key items... in commands of at most batch items (items are lists
+    of arguments: [field, value] or [member])."""
+    out = []
+    for i in range(0, len(items), batch):
+        args = [cmd, key]
+        for it in items[i:i + batch]:
+            args += it
+        out.append(args)
+    return out
+
+
+def element_name(i):
+    """What redis-benchmark's __rand_int__ makes of i."""
+    return b"element:%012d" % i
+
+
+def call(srv, *args):
+    with RespConn(srv.port) as c:
+        return c.command(*args)
+
+
+def container_throughput(akv, ref, args, rows):
+    scale = SCALE[args.size_class]
+    for srv in (akv, ref):
+        # A 100-field hash and two 1,000-member sets (half in common).
+        pipe_commands(srv, batched(b"HSET", b"h100", [
+            [b"field:%05d" % i, b"value:%05d" % i] for i in range(100)]))
+        pipe_commands(srv, batched(b"SADD", b"s1000a", [
+            [b"member:%05d" % i] for i in range(1000)]))
+        pipe_commands(srv, batched(b"SADD", b"s1000b", [
+            [b"member:%05d" % i] for i in range(500, 1500)]))
+        # 10,000 packed hashes of 10 fields: the same commands spread
+        # over many keys (and stripes) instead of one.
+        pipe_commands(srv, [[b"HSET", b"hk:%012d" % k] + [
+            x for i in range(10) for x in (b"f%d" % i, b"v" * 32)]
+            for k in range(10000)])
+    tests = [
+        ("HSET", ["HSET", "myhash", "element:__rand_int__", "v" * 32]),
+        ("HGET", ["HGET", "myhash", "element:__rand_int__"]),
+        ("HINCRBY", ["HINCRBY", "counters", "element:__rand_int__", "1"]),
+        ("SADD", ["SADD", "myset", "element:__rand_int__"]),
+        ("SISMEMBER", ["SISMEMBER", "myset", "element:__rand_int__"]),
+        ("HGETALL 100 fields", ["HGETALL", "h100"]),
+        ("SINTER 1000x1000", ["SINTER", "s1000a", "s1000b"]),
+        ("HSET 10000 packed keys", ["HSET", "hk:__rand_int__", "f5",
+                                    "w" * 32]),
+        ("HGET 10000 packed keys", ["HGET", "hk:__rand_int__", "f5"]),
+    ]
+    for name, command in tests:
+        rand = 10000 if "10000" in name else 100000
+        for pipeline in (1, 16):
+            n = (100000 if pipeline == 1 else 400000) // scale
+            if name.startswith(("HGETALL", "SINTER")):
+                n //= 4 if pipeline == 1 else 10
+            rows.append(("%s c=50 P=%d" % (name, pipeline),
+                         measure_cmd(akv, command, 50, pipeline, n, args.runs,
+                                     rand),
+                         measure_cmd(ref, command, 50, pipeline, n,
+                                     args.runs, rand)))
+            print("#", rows[-1][0], "done", file=sys.stderr, flush=True)
+
+
+def container_big_small(akv, ref, args, rows):
+    """The same HSET / SADD into a container of ELEMS elements and into one
+    of 100: fields __rand_int__ below the size, so the sizes stay."""
+    big = ELEMS[args.size_class]
+    n = 400000 // SCALE[args.size_class]
+    for srv in (akv, ref):
+        pipe_commands(srv, batched(b"HSET", b"bighash", [
+            [element_name(i), b"v"] for i in range(big)]))
+        pipe_commands(srv, batched(b"SADD", b"bigset", [
+            [element_name(i)] for i in range(big)]))
+    for kind, cmd, extra in (("HSET", "HSET", ["v"]), ("SADD", "SADD", [])):
+        for size, key in ((100, "small"), (big, "big")):
+            key += "hash" if kind == "HSET" else "set"
+            command = [cmd, key, "element:__rand_int__"] + extra
+            rows.append(("%s into %d elements c=50 P=16" % (kind, size),
+                         measure_cmd(akv, command, 50, 16, n, args.runs,
+                                     rand=size),
+                         measure_cmd(ref, command, 50, 16, n, args.runs,
+                                     rand=size)))
+            print("#", rows[-1][0], "done", file=sys.stderr, flush=True)
+
+
+def container_table(rows, out):
+    out.write("| workload | arenakv rps | redis rps | ratio | arenakv rps "
+              "min-max | redis rps min-max | arenakv CPU us/req | redis CPU "
+              "us/req | arenakv p50/p99 ms | redis p50/p99 ms |\n"
+              "|---|---|---|---|---|---|---|---|---|---|\n")
+    for name, a, r in rows:
+        out.write("| %s | %.0f | %.0f | %.2f | %.0f-%.0f | %.0f-%.0f | %.1f "
+                  "| %.1f | %.3f/%.3f | %.3f/%.3f |\n" % (
+                      name, a["rps"], r["rps"], a["rps"] / r["rps"],
+                      a["min"], a["max"], r["min"], r["max"], a["cpu_us"],
+                      r["cpu_us"], a["p50"], a["p99"], r["p50"], r["p99"]))
+
+
+def big_small_ratios(rows, out):
+    by = {name: (a, r) for name, a, r in rows}
+    out.write("\n| container size, rate into 100 elements / into the big "
+              "one | arenakv | redis |\n|---|---|---|\n")
+    for kind in ("HSET", "SADD"):
+        small = [v for k, v in by.items() if k.startswith(kind + " into 100 ")]
+        bigr = [v for k, v in by.items() if k.startswith(kind + " into ")
+                and not k.startswith(kind + " into 100 ")]
+        if small and bigr:
+            out.write("| %s big vs small | %.2f | %.2f |\n" % (
+                kind, small[0][0]["rps"] / bigr[0][0]["rps"],
+                small[0][1]["rps"] / bigr[0][1]["rps"]))
+
+
+def used_memory(srv):
+    return int(srv.info("memory")["used_memory"])
+
+
+def container_memory(args, out):
+    """used_memory per element after filling an empty server, both
+    servers, four encodings."""
+    big = ELEMS[args.size_class]
+    nkeys = big // 100
+    shapes = [
+        ("packed hash (listpack): %d keys of 100 fields, 8 B names and "
+         "values" % nkeys,
+         [c for k in range(nkeys) for c in batched(
+             b"HSET", b"ph:%06d" % k,
+             [[b"f%07d" % i, b"v%07d" % i] for i in range(100)])], big),
+        ("large hash (hashtable): 1 key of %d fields, 8 B names and values"
+         % big, batched(b"HSET", b"lh", [[b"%08d" % i, b"%08d" % i]
+                                         for i in range(big)]), big),
+        ("packed set (intset): %d keys of 100 integers" % nkeys,
+         [c for k in range(nkeys) for c in batched(
+             b"SADD", b"is:%06d" % k, [[b"%d" % (i * 7919)]
+                                       for i in range(100)])], big),
+        ("large set (hashtable): 1 key of %d members of 8 B" % big,
+         batched(b"SADD", b"ls", [[b"%08d" % i] for i in range(big)]), big),
+    ]
+    rows = []
+    for name, commands, count in shapes:
+        per = {}
+        for kind in ("arenakv", "redis"):
+            srv = Server(kind, args.builddir)
+            srv.start()
+            try:
+                before = used_memory(srv)
+                pipe_commands(srv, commands)
+                enc = call(srv, b"OBJECT", b"ENCODING",
+                           commands[-1][1]).split(b"\r\n")[1].decode()
+                per[kind] = ((used_memory(srv) - before) / count, enc)
+            finally:
+                srv.stop()
+        rows.append((name, per))
+        print("#", name, "done", file=sys.stderr, flush=True)
+    out.write("\n### Memory per element (used_memory growth / elements)\n\n"
+              "| container | arenakv bytes | redis bytes | ratio | "
+              "encodings |\n|---|---|---|---|---|\n")
+    for name, per in rows:
+        a, r = per["arenakv"], per["redis"]
+        out.write("| %s | %.1f | %.1f | %.2f | %s / %s |\n" % (
+            name, a[0], r[0], a[0] / r[0], a[1], r[1]))
+
+
+def wait_answer(conn, *command):
+    """Send command, return the seconds until its reply arrives."""
+    t0 = time.monotonic()
+    conn.command(*command, timeout=120)
+    return time.monotonic() - t0
+
+
+def container_repair_and_load(args, out):
+    """A worker killed holding the stripe of a big hash, then a cold load
+    of that hash from the base."""
+    big = ELEMS[args.size_class]
+    srv = Server("arenakv", args.builddir,
+                 ["--enable-debug-command", "yes", "--appendonly", "yes",
+                  "--appendfsync", "everysec", "--loglevel", "verbose"])
+    srv.extra += ["--logfile", os.path.join(srv.dir, "log")]
+    ref = Server("redis", args.builddir,
+                 ["--appendonly", "yes", "--appendfsync", "everysec"])
+    res = {"repair": [], "log": [], "cold": [], "redis_cold": []}
+    fill = batched(b"HSET", b"bighash", [[element_name(i), b"v%07d" % i]
+                                         for i in range(big)])
+    try:
+        srv.start()
+        pipe_commands(srv, fill)
+        for point in ("marked", "committed", "applied-half"):
+            victim = RespConn(srv.port)
+            other = RespConn(srv.port)
+            other.command(b"PING")
+            victim.command(b"DEBUG", b"FAULT", point.encode())
+            victim.send_command(b"HSET", b"bighash", element_name(1), b"x")
+            try:
+                victim.read_reply(timeout=30)
+                raise RuntimeError("the worker armed at %s lived" % point)
+            except Exception as e:  # the connection ends with the worker
+                if isinstance(e, RuntimeError):
+                    raise
+            t0 = time.monotonic()
+            other.command(b"HLEN", b"bighash", timeout=120)
+            res["repair"].append((point, time.monotonic() - t0))
+            victim.close()
+            other.close()
+        with open(os.path.join(srv.dir, "log"), errors="replace") as f:
+            res["log"] = re.findall(r"Repaired stripe .*", f.read())
+        rewrite(srv)
+        time.sleep(1.5)  # the everysec fsync of the tail
+        for _ in range(3):
+            res["cold"].append(restart_time(srv, signal.SIGKILL, True))
+        res["hlen"] = call(srv, b"HLEN", b"bighash").decode().strip(":\r\n")
+        ref.start()
+        pipe_commands(ref, fill)
+        rewrite(ref)
+        for _ in range(3):
+            res["redis_cold"].append(restart_time(ref, signal.SIGTERM))
+    finally:
+        srv.stop()
+        ref.stop()
+    out.write("\n### A 1M-field hash: repair after a killed worker, cold "
+              "load\n\n" if big == 1000000 else
+              "\n### A %d-field hash: repair after a killed worker, cold "
+              "load\n\n" % big)
+    out.write("| | arenakv | redis |\n|---|---|---|\n")
+    for point, t in res["repair"]:
+        out.write("| repair: worker killed at %s during HSET, kill to the "
+                  "next HLEN's reply (ms) | %.2f | - |\n" % (point, t * 1e3))
+    out.write("| cold load from the base after BGREWRITEAOF, exec to PONG, "
+              "min/median/max of 3 (s); redis: RDB preamble | "
+              "%.3f/%.3f/%.3f | %.3f/%.3f/%.3f |\n" % (
+                  min(res["cold"]), statistics.median(res["cold"]),
+                  max(res["cold"]), min(res["redis_cold"]),
+                  statistics.median(res["redis_cold"]),
+                  max(res["redis_cold"])))
+    out.write("\nHLEN after the loads: %s.  Repair log lines:\n\n"
+              % res["hlen"])
+    for line in res["log"]:
+        out.write("    %s\n" % line)
+
+
+def containers(args, out):
+    akv = Server("arenakv", args.builddir)
+    ref = Server("redis", args.builddir)
+    akv.start()
+    ref.start()
+    rows, big_rows = [], []
+    try:
+        container_throughput(akv, ref, args, rows)
+        container_big_small(akv, ref, args, big_rows)
+    finally:
+        akv.stop()
+        ref.stop()
+    out.write("\n## Hashes and sets\n\n### Throughput, 50 clients "
+              "(no persistence)\n\n")
+    container_table(rows, out)
+    out.write("\n### The same write into a big and a small container\n\n")
+    container_table(big_rows, out)
+    big_small_ratios(big_rows, out)
+    container_memory(args, out)
+    container_repair_and_load(args, out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=os.environ.get(
         "AKV_BUILDDIR", os.path.join(os.path.dirname(__file__), "..")))
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=None,
+                    help="runs of each workload (default 3, 1 with --quick "
+                    "or --smoke)")
     ap.add_argument("--quick", action="store_true",
                     help="one run, small sizes, GET and SET only")
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes: proves every part runs, nothing more")
     ap.add_argument("--out", help="also write the tables to this file")
+    ap.add_argument("--part", choices=("all", "strings", "containers"),
+                    default="all", help="run only the string workloads or "
+                    "only the hashes and sets")
     args = ap.parse_args()
     args.size_class = ("smoke" if args.smoke else
                        "quick" if args.quick else "full")
-    if args.size_class != "full":
-        args.runs = 1
+    if args.runs is None:
+        args.runs = 3 if args.size_class == "full" else 1
     out = io.StringIO()
     t0 = time.monotonic()
     out.write("# arenakv vs redis-server (%s, %d run(s), median)\n"
               % (time.strftime("%Y-%m-%d"), args.runs))
-    throughput(args, out)
-    aof(args, out)
-    memory_and_restart(args, out)
+    if args.part != "containers":
+        throughput(args, out)
+        aof(args, out)
+        memory_and_restart(args, out)
+    if args.part != "strings":
+        containers(args, out)
     out.write("\nThe benchmark took %.0f s.\n" % (time.monotonic() - t0))
     sys.stdout.write(out.getvalue())
     if args.out:

@@ -97,6 +97,40 @@ bool akv_lp_find(const char *lp, size_t len, const char *f, size_t flen,
     return false;
 }
 
+bool akv_lp_locate(const char *lp, size_t len, const char *f, size_t flen,
+                   struct akv_lp_pair *out, size_t *start, size_t *end)
+{
+    struct akv_lp_iter it;
+    const char *at;
+
+    akv_lp_iter_init(&it, lp, len);
+    for (at = it.p; akv_lp_next(&it, out); at = it.p)
+        if (out->flen == flen && memcmp(out->f, f, flen) == 0) {
+            *start = (size_t)(at - lp);
+            *end = (size_t)(it.p - lp);
+            return true;
+        }
+    return false;
+}
+
+size_t akv_lp_write_replaced(char *dst, const char *lp, size_t len,
+                             size_t start, size_t end, const char *f,
+                             size_t flen, const char *v, size_t vlen)
+{
+    uint32_t count = akv_lp_count(lp, len) + (start == end ? 1 : 0);
+    char *w;
+
+    memcpy(dst, lp, start);
+    memcpy(dst, &count, sizeof(count));
+    w = varint_put(dst + start, flen);
+    memcpy(w, f, flen);
+    w = varint_put(w + flen, vlen);
+    memcpy(w, v, vlen);
+    w += vlen;
+    memcpy(w, lp + end, len - end);
+    return (size_t)(w - dst) + (len - end);
+}
+
 size_t akv_lp_pair_size(size_t flen, size_t vlen)
 {
     return varint_size(flen) + flen + varint_size(vlen) + vlen;

@@ -48,6 +48,18 @@ size_t akv_lp_size(const struct akv_lp_pair *p, size_t n);
 /* Write pairs p[0..n) as a packed string at dst (akv_lp_size(p, n) bytes;
  * dst must not overlap the pairs' bytes).  Returns the bytes written. */
 size_t akv_lp_write(char *dst, const struct akv_lp_pair *p, size_t n);
+/* Find field f as akv_lp_find does, and where its pair's bytes are:
+ * lp[*start .. *end). */
+bool akv_lp_locate(const char *lp, size_t len, const char *f, size_t flen,
+                   struct akv_lp_pair *out, size_t *start, size_t *end);
+/* Write at dst lp[0..len) with the bytes lp[start..end) (a pair that
+ * akv_lp_locate found, or start == end == len for none) replaced by the
+ * pair (f, v), the count raised by one when nothing is replaced.  dst must
+ * hold len - (end - start) + akv_lp_pair_size(flen, vlen) bytes and
+ * overlap none of the inputs.  Returns the bytes written. */
+size_t akv_lp_write_replaced(char *dst, const char *lp, size_t len,
+                             size_t start, size_t end, const char *f,
+                             size_t flen, const char *v, size_t vlen);
 /* Whether lp[0..len) is a well-formed packed string. */
 bool akv_lp_valid(const char *lp, size_t len);
 

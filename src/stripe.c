@@ -214,6 +214,7 @@ void akv_stripe_repair_locked(struct akv_arena *a, int si)
     struct akv_intent *in = &s->s_intent;
     struct repair_ctx rc = {si, intent_committed(a, in), in, {0}};
     bool prepared = atomic_load(&in->i_state) == AKV_INTENT_PREPARED;
+    int64_t t0 = akv_ustime();
 
     repair_meta(a, in, rc.committed);
     akv_pages_visit_stripe_locked(a, si, survivors, &rc);
@@ -228,11 +229,13 @@ void akv_stripe_repair_locked(struct akv_arena *a, int si)
     s->s_repairs++;
     atomic_fetch_add(&a->hdr->h_stats.st_repairs, 1);
     akv_log(AKV_LOG_WARNING,
-            "Repaired stripe %d after its holder died (%s, %llu keys)", si,
+            "Repaired stripe %d after its holder died (%s, %llu keys) in "
+            "%.1f ms",
+            si,
             !prepared ? "no operation in flight"
                       : rc.committed ? "operation rolled forward"
                                      : "operation rolled back",
-            (unsigned long long)s->s_count);
+            (unsigned long long)s->s_count, (akv_ustime() - t0) / 1000.0);
 }
 
 /* Each lock of a stripe moves its incremental rehash one bucket on. */

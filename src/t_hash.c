@@ -133,16 +133,16 @@ static int64_t ttl_of(struct akv_entry *old)
 
 /* Replace hash argv[1] (old, packed or NULL) by pairs[0..n), packed.
  * NULL after replying OOM. */
-static struct akv_entry *put_packed(struct akv_client *c,
-                                    struct akv_entry *old, size_t n)
+/* Stage a packed hash of len bytes replacing argv[1] (old, packed or
+ * NULL); the caller fills its value.  NULL after replying OOM. */
+static struct akv_entry *stage_packed(struct akv_client *c,
+                                      struct akv_entry *old, size_t len)
 {
     struct akv_key k = akv_arg_key(c, 1);
-    size_t len = akv_lp_size(pairs, n);
     struct akv_entry *e = akv_stage_entry(c, &k, len, len, ttl_of(old));
 
     if (!e)
         return NULL;
-    akv_lp_write(akv_entry_val(e), pairs, n);
     e->e_type = AKV_TYPE_HASH;
     akv_entry_set_enc(e, AKV_ENC_LISTPACK);
     akv_op_declared(&c->op, e);
@@ -150,6 +150,16 @@ static struct akv_entry *put_packed(struct akv_client *c,
         akv_op_del(&c->op, old);
         akv_op_declared(&c->op, old);
     }
+    return e;
+}
+
+static struct akv_entry *put_packed(struct akv_client *c,
+                                    struct akv_entry *old, size_t n)
+{
+    struct akv_entry *e = stage_packed(c, old, akv_lp_size(pairs, n));
+
+    if (e)
+        akv_lp_write(akv_entry_val(e), pairs, n);
     return e;
 }
 
@@ -223,6 +233,35 @@ static bool too_long(const struct akv_client *c,
     return false;
 }
 
+#define SET_ONE_CONVERTS (-2)
+
+/* Set one pair in packed hash old without unpacking it: the new string is
+ * the old one with that pair's bytes replaced (or the pair appended).
+ * Returns 1 for a new field, 0 for an updated one, -1 after replying OOM,
+ * or SET_ONE_CONVERTS when the hash must convert (the caller's general
+ * path does that). */
+static long long set_one_packed(struct akv_client *c, struct akv_entry *old,
+                                const struct akv_lp_pair *set)
+{
+    const char *lp = akv_entry_val(old);
+    size_t len = old->e_vlen, start = len, end = len;
+    struct akv_lp_pair p;
+    bool found = akv_lp_locate(lp, len, set->f, set->flen, &p, &start, &end);
+    struct akv_entry *e;
+
+    if (too_long(c, set, 1) ||
+        (!found && (int64_t)akv_lp_count(lp, len) + 1 > max_entries(c)))
+        return SET_ONE_CONVERTS;
+    e = stage_packed(c, old,
+                     len - (end - start) +
+                         akv_lp_pair_size(set->flen, set->vlen));
+    if (!e)
+        return -1;
+    akv_lp_write_replaced(akv_entry_val(e), lp, len, start, end, set->f,
+                          set->flen, set->v, set->vlen);
+    return found ? 0 : 1;
+}
+
 /* Set pairs set[0..nset) in hash argv[1] (old: the hash or NULL), in
  * order, converting as Redis does.  Returns the number of new fields, or
  * -1 after replying OOM (the op's writes discarded). */
@@ -234,6 +273,11 @@ static long long hash_set(struct akv_client *c, struct akv_entry *old,
 
     if (old && !is_packed(old))
         return set_large(c, old, set, nset);
+    if (nset == 1 && old) {
+        long long r = set_one_packed(c, old, set);
+        if (r != SET_ONE_CONVERTS)
+            return r;
+    }
     if ((n = load_pairs(c, old, nset)) < 0)
         return -1;
     for (size_t i = 0; i < nset; i++) {

@@ -29,6 +29,15 @@ WORKLOADS = ["GET c=1 P=1 32B", "GET c=50 P=1 32B", "GET c=50 P=16 32B",
              "SET c=50 P=1 32B appendfsync everysec",
              "SET c=50 P=16 32B appendfsync everysec"]
 
+CONTAINER_WORKLOADS = [
+    "%s c=50 P=%d" % (name, p)
+    for name in ("HSET", "HGET", "HINCRBY", "SADD", "SISMEMBER",
+                 "HGETALL 100 fields", "SINTER 1000x1000",
+                 "HSET 10000 packed keys", "HGET 10000 packed keys")
+    for p in (1, 16)] + [
+    "%s into %d elements c=50 P=16" % (cmd, n)
+    for cmd in ("HSET", "SADD") for n in (100, 20000)]
+
 
 def rows(text):
     """{first cell: [other cells]} for every table row."""
@@ -62,12 +71,12 @@ def bench_output():
 
 def test_every_workload_has_figures_for_both_servers():
     table = rows(bench_output())
-    for name in WORKLOADS:
+    for name in WORKLOADS + CONTAINER_WORKLOADS:
         check(name in table, "row %r missing" % name)
         rps_a, rps_r = table[name][0], table[name][1]
         check(positive(rps_a) and positive(rps_r),
               "%s: requests per second %r / %r" % (name, rps_a, rps_r))
-        lat_a, lat_r = table[name][5], table[name][6]
+        lat_a, lat_r = table[name][-2], table[name][-1]
         check(positive(lat_a) and positive(lat_r),
               "%s: latency %r / %r" % (name, lat_a, lat_r))
 
@@ -86,6 +95,33 @@ def test_memory_and_restart_rows():
     check_eq(len(loads), 2, "cold load rows")
     for v in loads:
         check(positive(v[0]) and positive(v[1]), "load times %r" % v)
+
+
+def test_container_memory_repair_and_load_rows():
+    table = rows(bench_output())
+    for kind in ("HSET", "SADD"):
+        big = table.get("%s big vs small" % kind)
+        check(big is not None and positive(big[0]) and positive(big[1]),
+              "%s big vs small %r" % (kind, big))
+    shapes = [(k, v) for k, v in table.items() if k.startswith(
+        ("packed hash", "large hash", "packed set", "large set"))]
+    check_eq(len(shapes), 4, "memory rows")
+    expected = {"packed hash": "listpack", "large hash": "hashtable",
+                "packed set": "intset", "large set": "hashtable"}
+    for name, v in shapes:
+        check(positive(v[0]) and positive(v[1]), "%s: %r" % (name, v))
+        enc = expected[" ".join(name.split()[:2])]
+        check_eq(v[3], "%s / %s" % (enc, enc), "%s: encodings" % name)
+    repairs = [v for k, v in table.items() if k.startswith("repair:")]
+    check_eq(len(repairs), 3, "repair rows")
+    for v in repairs:
+        check(re.fullmatch(r"[0-9]+\.[0-9]+", v[0]), "repair time %r" % v)
+    cold = [v for k, v in table.items() if k.startswith("cold load from")]
+    check(cold and positive(cold[0][0]) and positive(cold[0][1]),
+          "cold load %r" % cold)
+    text = bench_output()
+    check_eq(text.count("Repaired stripe"), 3, "repair log lines")
+    check("HLEN after the loads: 20000." in text, "HLEN after the loads")
 
 
 if __name__ == "__main__":

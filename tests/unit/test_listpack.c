@@ -84,11 +84,56 @@ static void test_malformed(void **state)
     assert_int_equal(akv_lp_count("", 0), 0);
 }
 
+/* Replacing one pair in place (or appending one) gives the same bytes as
+ * writing the whole list again, whatever the lengths' varint sizes. */
+static void test_replace_one(void **state)
+{
+    static const size_t lens[] = {0, 3, 127, 128, 200, 16384};
+    static char bytes[16384];
+    static char fields[4][2] = {"a", "b", "c", "d"};
+    static char want[1 << 18], got[1 << 18];
+    struct akv_lp_pair p[4], q[4], found;
+
+    (void)state;
+    memset(bytes, 'x', sizeof(bytes));
+    for (size_t vi = 0; vi < 6; vi++) {
+        for (size_t i = 0; i < 4; i++) {
+            p[i].f = fields[i];
+            p[i].flen = 1;
+            p[i].v = bytes;
+            p[i].vlen = lens[(vi + i) % 6];
+        }
+        size_t len = akv_lp_write(store, p, 3); /* a, b, c */
+        for (size_t target = 0; target < 4; target++) {
+            for (size_t nl = 0; nl < 6; nl++) {
+                size_t start = len, end = len, n = 3, wlen, glen;
+                bool hit = akv_lp_locate(store, len, fields[target], 1,
+                                         &found, &start, &end);
+                assert_int_equal(hit, target < 3);
+                memcpy(q, p, sizeof(q));
+                if (!hit)
+                    n = 4;
+                q[target].vlen = lens[nl];
+                wlen = akv_lp_write(want, q, n);
+                glen = akv_lp_write_replaced(got, store, len, start, end,
+                                             fields[target], 1, bytes,
+                                             lens[nl]);
+                assert_int_equal(glen, wlen);
+                assert_int_equal(glen, len - (end - start) +
+                                           akv_lp_pair_size(1, lens[nl]));
+                assert_memory_equal(got, want, wlen);
+                assert_true(akv_lp_valid(got, glen));
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_replace_one),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
