@@ -45,6 +45,9 @@ EXIT_FAIL = 1
 EXIT_SKIP = 77
 
 READY_TIMEOUT = 10.0
+# A server that answers -LOADING is alive and making progress (a big AOF
+# under the sanitizers on a busy machine): it is given this much longer.
+LOADING_TIMEOUT = 180.0
 STOP_TIMEOUT = 10.0
 DEFAULT_TEST_TIMEOUT = 120
 
@@ -184,6 +187,7 @@ class _ServerBase:
 
     def _wait_ready(self, argv):
         deadline = time.monotonic() + READY_TIMEOUT
+        loading_deadline = time.monotonic() + LOADING_TIMEOUT
         last = "no attempt"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -196,6 +200,8 @@ class _ServerBase:
                     r = c.command(b"PING")
                 if r == b"+PONG\r\n":
                     return
+                if r.startswith(b"-LOADING"):
+                    deadline = max(deadline, loading_deadline)
                 last = repr(r)
             except (OSError, ProtocolViolation, ConnectionClosed) as e:
                 # Closed without a reply: a connection that reached the
