@@ -40,24 +40,14 @@
 
 /* ------------------------------------------------------------ row index */
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static uint64_t new_row_key(const struct akv_entry *ke, uint32_t h)
 {
-    return mix64((uint64_t)(uintptr_t)ke * 0x9E3779B97F4A7C15ULL ^ h);
+    return akv_mix64((uint64_t)(uintptr_t)ke * 0x9E3779B97F4A7C15ULL ^ h);
 }
 
 static uint64_t old_row_key(const struct akv_entry *el)
 {
-    return mix64((uint64_t)(uintptr_t)el ^ 0x5bd1e9955bd1e995ULL);
+    return akv_mix64((uint64_t)(uintptr_t)el ^ 0x5bd1e9955bd1e995ULL);
 }
 
 static uint64_t row_key(const struct akv_staged *r)
@@ -682,7 +672,7 @@ struct akv_ctmap_ent *akv_ctmap_get(struct akv_ctmap *m, uint64_t id,
             abort(); /* repair cannot go on without it */
     }
     mask = m->cap - 1;
-    for (i = mix64(id) & mask; m->v[i].id; i = (i + 1) & mask)
+    for (i = akv_mix64(id) & mask; m->v[i].id; i = (i + 1) & mask)
         if (m->v[i].id == id)
             return &m->v[i];
     if (!create)
@@ -695,7 +685,7 @@ struct akv_ctmap_ent *akv_ctmap_get(struct akv_ctmap *m, uint64_t id,
         for (size_t j = 0; j < m->cap; j++) {
             if (!m->v[j].id)
                 continue;
-            size_t k = mix64(m->v[j].id) & (big.cap - 1);
+            size_t k = akv_mix64(m->v[j].id) & (big.cap - 1);
             while (big.v[k].id)
                 k = (k + 1) & (big.cap - 1);
             big.v[k] = m->v[j];

@@ -55,16 +55,6 @@ static inline uint64_t rotl(uint64_t x, int r)
     return (x << r) | (x >> (64 - r));
 }
 
-static inline uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 /* A seeded multiply-rotate hash over 8-byte words; the seed is random per
  * arena so collisions cannot be planned from outside. */
 uint32_t akv_hash(const void *key, size_t len, uint64_t seed)
@@ -84,7 +74,7 @@ uint32_t akv_hash(const void *key, size_t len, uint64_t seed)
         memcpy(&w, p, len);
         h = rotl(h ^ (w * 0x87c37b91114253d5ULL), 31) * 0x4cf5ad432745937fULL;
     }
-    return (uint32_t)(mix(h) >> 32);
+    return (uint32_t)(akv_mix64(h) >> 32);
 }
 
 uint64_t akv_random_u64(void)

@@ -11,6 +11,17 @@
 #include <stdbool.h>
 
 uint32_t akv_hash(const void *key, size_t len, uint64_t seed);
+/* A 64-bit finaliser (MurmurHash3's fmix64): spreads every input bit over
+ * the output, for hashing integers and addresses. */
+static inline uint64_t akv_mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
 
 /* pthread_mutex_lock() for the arena's short critical sections: when the
  * holder runs on another CPU, retrying for a few microseconds is cheaper
