@@ -454,6 +454,36 @@ bad:
     return AKV_ERR;
 }
 
+int akv_arg_scan_opts(struct akv_client *c, int from, bool with_type,
+                      struct akv_scan_opts *o)
+{
+    *o = (struct akv_scan_opts){.count = 10};
+    for (int j = from; j < c->argc; j++) {
+        bool next = j + 1 < c->argc;
+        if (akv_arg_is(c, j, "count") && next) {
+            if (akv_arg_ll(c, ++j, &o->count) < 0)
+                return AKV_ERR;
+            if (o->count < 1) {
+                akv_reply_syntax_error(c);
+                return AKV_ERR;
+            }
+        } else if (akv_arg_is(c, j, "match") && next) {
+            j++;
+            bool all = c->argl[j] == 1 && c->argv[j][0] == '*';
+            o->pat = all ? NULL : c->argv[j];
+            o->plen = all ? 0 : c->argl[j];
+        } else if (with_type && akv_arg_is(c, j, "type") && next) {
+            j++;
+            o->type = c->argv[j];
+            o->tlen = c->argl[j];
+        } else {
+            akv_reply_syntax_error(c);
+            return AKV_ERR;
+        }
+    }
+    return 0;
+}
+
 bool akv_arg_is(const struct akv_client *c, int i, const char *lit)
 {
     return akv_strcaseeq(c->argv[i], c->argl[i], lit);

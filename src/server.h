@@ -85,6 +85,16 @@ size_t akv_command_count(void);
 int akv_arg_ll(struct akv_client *c, int i, long long *v);
 /* argv[i] as a SCAN-family cursor; replies Redis's error. */
 int akv_arg_cursor(struct akv_client *c, int i, uint64_t *cur);
+/* SCAN-family options from argv[from] on: COUNT n (at least 1), MATCH p
+ * (pat NULL when absent or "*"), and TYPE t where with_type (SCAN only).
+ * Replies Redis's error and returns AKV_ERR on a bad one. */
+struct akv_scan_opts {
+    long long count;
+    const char *pat, *type;
+    size_t plen, tlen;
+};
+int akv_arg_scan_opts(struct akv_client *c, int from, bool with_type,
+                      struct akv_scan_opts *o);
 int akv_arg_ll_msg(struct akv_client *c, int i, long long *v,
                    const char *msg);
 bool akv_arg_is(const struct akv_client *c, int i, const char *lit);

@@ -910,37 +910,6 @@ void akv_hrandfield_command(struct akv_client *c)
 
 /* ------------------------------------------------------------ HSCAN */
 
-struct hscan_opts {
-    long long count;
-    const char *pat;
-    size_t plen;
-};
-
-static int parse_hscan_options(struct akv_client *c, struct hscan_opts *o)
-{
-    for (int j = 3; j < c->argc; j++) {
-        bool next = j + 1 < c->argc;
-        if (akv_arg_is(c, j, "count") && next) {
-            if (akv_arg_ll(c, ++j, &o->count) < 0)
-                return AKV_ERR;
-            if (o->count < 1) {
-                akv_reply_syntax_error(c);
-                return AKV_ERR;
-            }
-        } else if (akv_arg_is(c, j, "match") && next) {
-            j++;
-            o->pat = c->argv[j];
-            o->plen = c->argl[j];
-            if (o->plen == 1 && o->pat[0] == '*')
-                o->pat = NULL;
-        } else {
-            akv_reply_syntax_error(c);
-            return AKV_ERR;
-        }
-    }
-    return 0;
-}
-
 struct scan_collect {
     struct collect_ctx cc;
     bool oom;
@@ -960,7 +929,7 @@ static bool scan_elem(struct akv_entry *el, void *ctx)
 
 void akv_hscan_command(struct akv_client *c)
 {
-    struct hscan_opts o = {10, NULL, 0};
+    struct akv_scan_opts o;
     struct scan_collect sc = {{0}, false};
     struct akv_entry *e;
     uint64_t cur;
@@ -979,7 +948,7 @@ void akv_hscan_command(struct akv_client *c)
         akv_reply_array(&c->reply, 0);
         return;
     }
-    if (parse_hscan_options(c, &o) < 0)
+    if (akv_arg_scan_opts(c, 3, false, &o) < 0)
         return;
     if (is_packed(e)) {
         if ((n = collect_all(c, e)) < 0)

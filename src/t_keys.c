@@ -549,50 +549,28 @@ static void scan_one(struct akv_arena *a, int si, struct akv_entry *e,
     keys_one(a, si, e, &sc->k);
 }
 
-static int parse_scan_options(struct akv_client *c, long long *count,
-                              struct scan_ctx *sc)
-{
-    for (int j = 2; j < c->argc; j++) {
-        bool next = j + 1 < c->argc;
-        if (akv_arg_is(c, j, "count") && next) {
-            if (akv_arg_ll(c, ++j, count) < 0)
-                return AKV_ERR;
-            if (*count < 1) {
-                akv_reply_syntax_error(c);
-                return AKV_ERR;
-            }
-        } else if (akv_arg_is(c, j, "match") && next) {
-            j++;
-            sc->k.pat = c->argv[j];
-            sc->k.plen = c->argl[j];
-            sc->k.all = c->argl[j] == 1 && c->argv[j][0] == '*';
-        } else if (akv_arg_is(c, j, "type") && next) {
-            j++;
-            sc->type = c->argv[j];
-            sc->tlen = c->argl[j];
-        } else {
-            akv_reply_syntax_error(c);
-            return AKV_ERR;
-        }
-    }
-    return 0;
-}
-
 /* The cursor is stripe-major: low 6 bits the stripe, the rest that
  * stripe's table cursor (Redis's reverse-binary cursor, so a full
  * iteration returns every key present throughout, despite rehashing). */
 void akv_scan_command(struct akv_client *c)
 {
     struct scan_ctx sc = {{c, 0, NULL, 0, true, 0}, NULL, 0};
-    long long count = 10, visits;
+    struct akv_scan_opts o;
+    long long count, visits;
     uint64_t cur, v;
     size_t slot, list;
     char buf[32];
     int si, n;
 
     if (akv_arg_cursor(c, 1, &cur) < 0 ||
-        parse_scan_options(c, &count, &sc) < 0)
+        akv_arg_scan_opts(c, 2, true, &o) < 0)
         return;
+    count = o.count;
+    sc.k.pat = o.pat;
+    sc.k.plen = o.plen;
+    sc.k.all = o.pat == NULL;
+    sc.type = o.type;
+    sc.tlen = o.tlen;
     si = (int)(cur & (AKV_NSTRIPES - 1));
     v = cur >> AKV_STRIPE_BITS;
     akv_reply_array(&c->reply, 2);

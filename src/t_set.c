@@ -1295,7 +1295,8 @@ void akv_sscan_command(struct akv_client *c)
 {
     struct mlist out = {0};
     struct scan_ctx s = {&out, NULL, 0, false};
-    long long count = 10, visits;
+    struct akv_scan_opts o;
+    long long count, visits;
     uint64_t cur;
     struct akv_entry *e;
     char buf[24];
@@ -1311,26 +1312,11 @@ void akv_sscan_command(struct akv_client *c)
         akv_reply_array(&c->reply, 0);
         return;
     }
-    for (int j = 3; j < c->argc; j++) {
-        bool next = j + 1 < c->argc;
-        if (akv_arg_is(c, j, "count") && next) {
-            if (akv_arg_ll(c, ++j, &count) < 0)
-                return;
-            if (count < 1) {
-                akv_reply_syntax_error(c);
-                return;
-            }
-        } else if (akv_arg_is(c, j, "match") && next) {
-            j++;
-            s.pat = c->argv[j];
-            s.plen = c->argl[j];
-            if (s.plen == 1 && s.pat[0] == '*')
-                s.pat = NULL;
-        } else {
-            akv_reply_syntax_error(c);
-            return;
-        }
-    }
+    if (akv_arg_scan_opts(c, 3, false, &o) < 0)
+        return;
+    count = o.count;
+    s.pat = o.pat;
+    s.plen = o.plen;
     if (is_intset(e)) {
         akv_set_foreach(c->ctx.a, e, scan_one, &s);
         cur = 0;
