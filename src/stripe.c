@@ -65,6 +65,16 @@ static bool flushed_by_intent(const struct repair_ctx *rc,
     return rc->committed && (db == AKV_FLUSH_ALL || db == (int)e->e_db);
 }
 
+/* A chunk the op in flight staged: NEW stays (as LIVE) if the op
+ * committed, OLD if it did not.  False: the chunk goes. */
+static bool settle_staged(struct akv_entry *e, bool committed)
+{
+    if (committed != (e->e_state == AKV_CHUNK_NEW))
+        return false;
+    e->e_state = AKV_CHUNK_LIVE;
+    return true;
+}
+
 /* Decide each chunk's fate from its state and the intent's outcome. */
 static bool repair_keep(struct akv_arena *a, struct akv_entry *e, void *ctx)
 {
@@ -73,22 +83,9 @@ static bool repair_keep(struct akv_arena *a, struct akv_entry *e, void *ctx)
 
     if (akv_chunk_is_elem(e)) {
         /* Elements follow the op; their owner decides the rest. */
-        switch (e->e_state) {
-        case AKV_CHUNK_LIVE:
-            return true;
-        case AKV_CHUNK_NEW:
-            if (!rc->committed)
-                return false;
-            e->e_state = AKV_CHUNK_LIVE;
-            return true;
-        case AKV_CHUNK_OLD:
-            if (rc->committed)
-                return false;
-            e->e_state = AKV_CHUNK_LIVE;
-            return true;
-        default:
-            return false;
-        }
+        if (e->e_state == AKV_CHUNK_NEW || e->e_state == AKV_CHUNK_OLD)
+            return settle_staged(e, rc->committed);
+        return e->e_state == AKV_CHUNK_LIVE;
     }
     if (e->e_state == AKV_CHUNK_DYING)
         return true; /* freed with its elements by the container repair */
@@ -111,15 +108,9 @@ static bool repair_keep(struct akv_arena *a, struct akv_entry *e, void *ctx)
     case AKV_CHUNK_LIVE:
         return !flushed_by_intent(rc, e);
     case AKV_CHUNK_NEW:
-        if (!rc->committed)
-            return false;
-        e->e_state = AKV_CHUNK_LIVE;
-        return true;
+        return settle_staged(e, rc->committed);
     case AKV_CHUNK_OLD:
-        if (rc->committed)
-            return false;
-        e->e_state = AKV_CHUNK_LIVE;
-        return !flushed_by_intent(rc, e);
+        return settle_staged(e, rc->committed) && !flushed_by_intent(rc, e);
     case AKV_CHUNK_TABLE:
         return akv_ref_of(a, e) == s->s_table[0];
     default:
