@@ -8,55 +8,10 @@
 
 import { createClient } from 'redis';
 import Redis from 'ioredis';
-import { isDeepStrictEqual, inspect } from 'node:util';
+import { inspect } from 'node:util';
+import { target, check, checkEq, expectError, runCases } from './harness.mjs';
 
-const port = Number(process.argv[2]);
-const host = process.argv[3] || '127.0.0.1';
-if (!Number.isInteger(port) || port <= 0) {
-  console.error('usage: node containers.mjs <port> [host]');
-  process.exit(2);
-}
-
-let failures = 0;
-let checks = 0;
-
-function check(cond, what) {
-  checks++;
-  if (!cond) {
-    failures++;
-    console.log(`FAIL ${what}`);
-  }
-}
-
-function checkEq(actual, expected, what) {
-  checks++;
-  if (!isDeepStrictEqual(actual, expected)) {
-    failures++;
-    console.log(`FAIL ${what}: got ${inspect(actual)}, want ${inspect(expected)}`);
-  }
-}
-
-async function expectError(promise, pattern, what) {
-  checks++;
-  try {
-    const r = await promise;
-    failures++;
-    console.log(`FAIL ${what}: expected an error, got ${inspect(r)}`);
-  } catch (e) {
-    if (!pattern.test(String(e && e.message))) {
-      failures++;
-      console.log(`FAIL ${what}: error ${inspect(e && e.message)} does not match ${pattern}`);
-    }
-  }
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const t = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, t]).finally(() => clearTimeout(timer));
-}
+const { port, host } = target('containers.mjs');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // A plain copy of an object (node-redis maps may have a null prototype).
@@ -282,20 +237,9 @@ async function ioredis(protocol) {
 }
 
 async function main() {
-  for (const [name, fn] of [['node-redis', nodeRedis],
+  await runCases([['node-redis', nodeRedis],
     ['ioredis (default, RESP3)', () => ioredis(undefined)],
-    ['ioredis (protocol 2)', () => ioredis(2)]]) {
-    const before = failures;
-    try {
-      await withTimeout(fn(), 30000, name);
-    } catch (e) {
-      failures++;
-      console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
-    }
-    console.log(`${failures === before ? 'PASS' : 'FAIL'} ${name}`);
-  }
-  console.log(`${checks} checks, ${failures} failures`);
-  process.exit(failures ? 1 : 0);
+    ['ioredis (protocol 2)', () => ioredis(2)]]);
 }
 
 main();
