@@ -24,12 +24,7 @@ from test_differential import Pair, Mismatch  # noqa: E402
 N = 700  # past hash-max-listpack-entries and set-max-intset-entries
 
 
-LARGE_HASHES = [True]
-
-
 def big_hash(key, n=N, tag=b""):
-    if not LARGE_HASHES[0]:
-        n = min(n, 100)  # no large hashes on this build: packed ones
     args = [b"HSET", key]
     for i in range(n):
         args += [b"f%d" % i, b"v%d%s" % (i, tag)]
@@ -88,10 +83,6 @@ def clean(akv, what):
 
 
 def setup(p):
-    from test_hash import has_large
-    LARGE_HASHES[0] = has_large(p.akv_srv)
-    if not LARGE_HASHES[0]:
-        print("# hashes stay packed on this build: large sets only")
     p.run([b"FLUSHALL"])
     p.run(big_hash(b"bh"))
     p.run(big_set(b"bs"))

@@ -62,18 +62,6 @@ DEFAULTS = [(b"hash-max-listpack-entries", b"512"),
 UNORDERED = {b"HGETALL", b"HKEYS", b"HVALS"}
 
 
-def has_large(akv):
-    """Whether this arenakv converts hashes to the large encoding (the
-    packed encoding alone is tested otherwise)."""
-    with akvtest.RespConn(akv.port) as c:
-        c.command(b"CONFIG", b"SET", b"hash-max-listpack-value", b"1")
-        c.command(b"HSET", b"probe:large", b"f", b"vv")
-        enc = c.command(b"OBJECT", b"ENCODING", b"probe:large")
-        c.command(b"DEL", b"probe:large")
-        c.command(b"CONFIG", b"SET", b"hash-max-listpack-value", b"64")
-    return akvtest.against_redis() or enc == b"$9\r\nhashtable\r\n"
-
-
 def seeds():
     v = os.environ.get("AKV_HASH_SEEDS")
     if not v:
@@ -85,13 +73,12 @@ def seeds():
 
 
 class Generator:
-    def __init__(self, seed, packed_only=False):
+    def __init__(self, seed):
         self.rng = random.Random(seed)
-        self.fields = [f for f in FIELDS if not packed_only or len(f) <= 64]
-        self.values = [v for v in VALUES if not packed_only or len(v) <= 64]
+        self.fields = list(FIELDS)
+        self.values = list(VALUES)
         # (1e308 + 1e308 is 309 digits long: it converts the hash)
-        self.fincrs = [v for v in FLOAT_INCRS
-                       if not packed_only or b"e308" not in v]
+        self.fincrs = list(FLOAT_INCRS)
 
     def chance(self, p):
         return self.rng.random() < p
@@ -309,7 +296,7 @@ def final_dataset(pair):
 
 
 def run_seed(akv, ref, seed, proto, small, count):
-    gen = Generator(seed, packed_only=not has_large(akv))
+    gen = Generator(seed)
     pair = HashPair(akv, ref, proto)
     try:
         pair.run([b"FLUSHALL"])
@@ -335,11 +322,7 @@ def run_seed(akv, ref, seed, proto, small, count):
 def test_random_streams(akv, ref):
     count = int(os.environ.get("AKV_HASH_COMMANDS", DEFAULT_COMMANDS))
     failures = []
-    large = has_large(akv)
     for seed, proto, small in seeds():
-        if small and not large:
-            print("# seed %d: skipped, no large encoding to convert to" % seed)
-            continue
         try:
             run_seed(akv, ref, seed, proto, small, count)
             print("# seed %d (RESP%d, %s thresholds): %d commands identical"
@@ -534,8 +517,6 @@ def test_fixed_corpus_resp3(akv, ref):
 
 
 def test_conversions(akv, ref):
-    if not has_large(akv):
-        raise akvtest.SkipTest("no large encoding yet")
     for proto in (2, 3):
         pair = HashPair(akv, ref, proto)
         try:
@@ -548,8 +529,6 @@ def test_conversions(akv, ref):
 def test_big_hash(akv, ref):
     """Thousands of fields: HSCAN with small counts across growth and
     deletions, HRANDFIELD counts around the size, the final content."""
-    if not has_large(akv):
-        raise akvtest.SkipTest("no large encoding yet")
     rng = random.Random(9)
     for proto in (2, 3):
         pair = HashPair(akv, ref, proto)
@@ -641,17 +620,16 @@ def test_hashes_survive_aof_reboot(akv):
     import test_aof
     srv = test_aof.AofServer()
     srv.start()
-    large = has_large(srv)
     keys = [b"p%d" % i for i in range(8)] + [b"big", b"fl", b"ttl"]
     try:
-        gen, krng = Generator(77, packed_only=not large), random.Random(7)
+        gen, krng = Generator(77), random.Random(7)
         with akvtest.RespConn(srv.port) as c:
             for _ in range(1500):
                 args = gen.next()
                 if args[0].upper().startswith(b"H"):
                     args[1] = krng.choice(keys)
                     c.command(*args)
-            for i in range(600 if large else 100):
+            for i in range(600):
                 c.command(b"HSET", b"big", b"f%d" % i, b"v%d" % i)
             c.command(b"HDEL", b"big", b"f7", b"f8")
             c.command(b"HINCRBYFLOAT", b"fl", b"x", b"1.25")
@@ -663,8 +641,7 @@ def test_hashes_survive_aof_reboot(akv):
             c.command(b"PEXPIREAT", b"ttl", FAR)
             c.command(b"HINCRBY", b"ttl", b"a", b"1")
             before = hash_dump(c, keys)
-        if large:
-            check_eq(before[b"big"][1], b"$9\r\nhashtable\r\n", "encoding")
+        check_eq(before[b"big"][1], b"$9\r\nhashtable\r\n", "encoding")
         test_aof.wait_drained(srv.port)
         with open(srv.incr_file, "rb") as f:
             aof = f.read().upper()
