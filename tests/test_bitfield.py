@@ -20,7 +20,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import akvtest  # noqa: E402
 from akvtest import ArenakvServer, RedisServer, check_eq  # noqa: E402
-from test_differential import Pair, Mismatch, fmt_cmd  # noqa: E402
+from test_differential import Pair, Mismatch, fmt_cmd, run_list  # noqa: E402
 
 DEFAULT_SEEDS = [1, 2, 3, 4]
 DEFAULT_RESP3_SEEDS = [11]
@@ -265,14 +265,6 @@ def fixed_corpus():
            b"OVERFLOW", b"wrap", b"incrby", b"u8", b"0", b"10"],
           [b"GET", b"c"]]
     return c
-
-
-def run_list(pair, cmds, what):
-    for i, args in enumerate(cmds):
-        try:
-            pair.run(args)
-        except Mismatch as e:
-            raise AssertionError("%s #%d: %s" % (what, i, e))
 
 
 def test_fixed_corpus_resp2(akv, ref):

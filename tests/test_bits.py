@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import akvtest  # noqa: E402
 from akvtest import ArenakvServer, RedisServer, RespConn  # noqa: E402
 from akvtest import check, check_eq  # noqa: E402
-from test_differential import Mismatch, Pair  # noqa: E402
+from test_differential import Mismatch, Pair, run_list  # noqa: E402
 
 DEFAULT_SEEDS = [1, 2, 3]
 DEFAULT_COMMANDS = 1500
@@ -165,18 +165,10 @@ def fixed_corpus():
     return c
 
 
-def run_corpus(pair, corpus):
-    for i, args in enumerate(corpus):
-        try:
-            pair.run(args)
-        except Mismatch as e:
-            raise AssertionError("corpus #%d: %s" % (i, e))
-
-
 def test_fixed_corpus_resp2(akv, ref):
     pair = Pair(akv, ref, 2)
     try:
-        run_corpus(pair, fixed_corpus())
+        run_list(pair, fixed_corpus(), "corpus")
         pair.compare_dataset([0])
     finally:
         pair.close()
@@ -185,7 +177,7 @@ def test_fixed_corpus_resp2(akv, ref):
 def test_fixed_corpus_resp3(akv, ref):
     pair = Pair(akv, ref, 3)
     try:
-        run_corpus(pair, fixed_corpus())
+        run_list(pair, fixed_corpus(), "corpus")
         pair.compare_dataset([0])
     finally:
         pair.close()
@@ -208,8 +200,8 @@ def test_keyspace_hits_and_misses_as_redis(akv, ref):
     pair = Pair(akv, ref, 2)
     try:
         pair.run([b"CONFIG", b"RESETSTAT"])
-        run_corpus(pair, [args for args in fixed_corpus()
-                          if args[0].upper() in BIT_COMMANDS])
+        run_list(pair, [args for args in fixed_corpus()
+                        if args[0].upper() in BIT_COMMANDS], "corpus")
         check_eq(stats(pair.a), stats(pair.r), "keyspace hits/misses")
     finally:
         pair.close()
@@ -219,7 +211,7 @@ def test_offset_limit_follows_proto_max_bulk_len(akv, ref):
     """The largest offset is proto-max-bulk-len * 8 - 1."""
     pair = Pair(akv, ref, 2)
     try:
-        run_corpus(pair, [
+        run_list(pair, [
             [b"FLUSHALL"],
             [b"CONFIG", b"SET", b"proto-max-bulk-len", b"1mb"],
             [b"SETBIT", b"big", b"8388608", b"1"],
@@ -237,7 +229,7 @@ def test_offset_limit_follows_proto_max_bulk_len(akv, ref):
             [b"BITPOS", b"x", b"0"], [b"BITPOS", b"x", b"0", b"5", b"-1"],
             [b"CONFIG", b"SET", b"proto-max-bulk-len", b"512mb"],
             [b"FLUSHALL"],
-        ])
+        ], "corpus")
     finally:
         pair.close()
 

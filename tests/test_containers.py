@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import akvtest  # noqa: E402
 from akvtest import (ArenakvServer, RedisServer, RespConn, check,  # noqa
                      check_eq, parse_reply)
-from test_differential import Pair, Mismatch  # noqa: E402
+from test_differential import Pair  # noqa: E402
 
 N = 700  # past hash-max-listpack-entries and set-max-intset-entries
 

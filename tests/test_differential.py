@@ -1324,6 +1324,16 @@ class Pair:
                 self.run([b"OBJECT", b"ENCODING", k])
 
 
+def run_list(pair, cmds, what):
+    """Run a fixed list of commands through pair (anything with .run),
+    failing with the index of the first mismatch."""
+    for i, args in enumerate(cmds):
+        try:
+            pair.run(args)
+        except Mismatch as e:
+            raise AssertionError("%s #%d: %s" % (what, i, e))
+
+
 def fmt_cmd(args, limit=120):
     parts = []
     for a in args:

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import akvtest  # noqa: E402
 from akvtest import (ArenakvServer, RedisServer, check, check_eq,  # noqa
                      parse_reply, to_python)
-from test_differential import Pair, Mismatch, fmt_cmd  # noqa: E402
+from test_differential import Pair, Mismatch, fmt_cmd, run_list  # noqa: E402
 
 # (seed, proto, small thresholds)
 DEFAULT_SEEDS = [(1, 2, True), (2, 2, True), (3, 2, False), (4, 3, True),
@@ -490,14 +490,6 @@ def conversion_corpus():
           [b"CONFIG", b"SET", b"hash-max-listpack-value", b"x"],
           [b"CONFIG", b"SET", b"hash-max-listpack-value", b"64"]]
     return c
-
-
-def run_list(pair, cmds, what):
-    for i, args in enumerate(cmds):
-        try:
-            pair.run(args)
-        except Mismatch as e:
-            raise AssertionError("%s #%d: %s" % (what, i, e))
 
 
 def test_fixed_corpus_resp2(akv, ref):

@@ -12,18 +12,14 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import akvtest  # noqa: E402
 from akvtest import ArenakvServer, RedisServer, RespConn  # noqa: E402
-from test_differential import Pair, Mismatch  # noqa: E402
+from test_differential import Pair, run_list  # noqa: E402
 
 
 def run_corpus(akv, ref, corpus, proto):
     pair = Pair(akv, ref, proto)
     try:
         pair.run([b"FLUSHALL"])
-        for i, args in enumerate(corpus):
-            try:
-                pair.run(args)
-            except Mismatch as e:
-                raise AssertionError("#%d: %s" % (i, e))
+        run_list(pair, corpus, "corpus")
     finally:
         pair.close()
 
